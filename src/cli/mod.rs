@@ -1,0 +1,74 @@
+//! The command line: parse arguments, load, call the engine, write outputs, print a summary.
+//! Exit codes: 0 success, 1 a check found problems the user asked to hear about, 2 bad input
+//! or usage.
+
+pub mod allocate;
+pub mod common;
+pub mod synth;
+pub mod validate;
+pub mod write;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// fundsim — factor-method allocation of poverty-alleviation and hardship funds, projections,
+/// indicators, LP weight checks, audits and reports.
+#[derive(Debug, Parser)]
+#[command(name = "fundsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load and check a scenario and everything it refers to; print a summary.
+    Validate(validate::Args),
+    /// Factor-method allocation, all stages: allocation.csv.
+    Allocate(allocate::Args),
+    /// Write a seeded synthetic scenario folder at any scale.
+    Synth(synth::Args),
+}
+
+/// What went wrong, and the exit code it maps to.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad input files: exit 2, every problem listed.
+    Input(fundsim::error::InputErrors),
+    /// Bad usage or an output that cannot be written: exit 2.
+    Usage(String),
+}
+
+impl From<fundsim::error::InputErrors> for CliError {
+    fn from(e: fundsim::error::InputErrors) -> Self {
+        CliError::Input(e)
+    }
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(a) => validate::run(a),
+        Command::Allocate(a) => allocate::run(a),
+        Command::Synth(a) => synth::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Input(e)) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Usage(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+    }
+}
