@@ -205,6 +205,17 @@ impl FactorTable {
         errs.into_result(())
     }
 
+    /// Parses a column (without caching) for every unit that has a row; every bad cell is
+    /// reported. For capabilities that read columns the formula does not use.
+    pub fn numeric_column(&self, name: &str, warnings: &mut Vec<Diagnostic>) -> Result<Vec<Option<Decimal>>, InputErrors> {
+        if let Some(v) = self.numeric.get(name) {
+            return Ok(v.clone());
+        }
+        let mut copy = FactorTable { table: self.table.clone(), row_of_unit: self.row_of_unit.clone(), numeric: HashMap::new() };
+        copy.parse_column(name, warnings)?;
+        Ok(copy.numeric.remove(name).unwrap_or_default())
+    }
+
     /// Values of a parsed column by unit index (see [`FactorTable::parse_column`]).
     pub fn column(&self, name: &str) -> Option<&[Option<Decimal>]> {
         self.numeric.get(name).map(Vec::as_slice)
