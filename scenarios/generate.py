@@ -203,7 +203,7 @@ INC_OVERRIDE = {"622926": 0.255,   # 东乡族自治县: the poorest county of t
 EXIT_RATIO_2018 = {"none": 0.70, "2017": 0.62, "2018": 0.55, "2019": 0.33, "2020": 0.27}
 GANSU_POOR = 1_890_000
 # The hand-entered RURAL figures are scaled so that the 86 counties hold about 19.45 million
-# rural residents: 175,000 poor left at the end of 2019 were published as 0.9 % (DOMAIN.md §3).
+# rural residents: 175,000 poor left at the end of 2019 were published as 0.9 % (see gansu-2018/README.md).
 RURAL_TOTAL = 19_450_000
 _s = sum(RURAL.values())
 RURAL = {k: int(round(v * RURAL_TOTAL / _s, -2)) for k, v in RURAL.items()}

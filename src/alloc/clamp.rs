@@ -74,6 +74,9 @@ pub fn clamp_to_pool(a: &[Decimal], floors: &[Decimal], caps: &[Option<Decimal>]
         }
     }
     events.sort_by(|x, y| x.0.cmp(&y.0).then(x.2.cmp(&y.2)));
+    // Decimal's 28 digits make the running value drift by ~1e-27 relative: compare with the
+    // pool within this tolerance so that caps summing exactly to the pool are not rejected.
+    let eps = pool.abs() * Decimal::new(1, 20) + Decimal::new(1, 20);
     let mut value = floor_sum;
     let mut slope = Decimal::ZERO;
     let mut lambda = Decimal::ZERO;
@@ -86,7 +89,7 @@ pub fn clamp_to_pool(a: &[Decimal], floors: &[Decimal], caps: &[Option<Decimal>]
             solved = Some(add(lambda, div(sub(pool, value)?, slope)?)?);
             break;
         }
-        if value == pool && slope.is_zero() {
+        if (value - pool).abs() <= eps && slope.is_zero() {
             solved = Some(lambda);
             break;
         }
@@ -109,7 +112,7 @@ pub fn clamp_to_pool(a: &[Decimal], floors: &[Decimal], caps: &[Option<Decimal>]
     let lambda = match solved {
         Some(l) => l,
         None if slope > Decimal::ZERO => add(lambda, div(sub(pool, value)?, slope)?)?,
-        None if value >= pool => lambda,
+        None if value >= pool - eps => lambda,
         None => return Err(ClampError::CapsBelowPool { caps: value, pool }),
     };
     let mut amounts = Vec::with_capacity(n);
