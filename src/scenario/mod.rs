@@ -38,13 +38,21 @@ pub enum MoneyUnit {
 }
 
 impl MoneyUnit {
+    /// Yuan in one unit of money: 1 or 10,000.
+    pub fn yuan(self) -> Decimal {
+        match self {
+            MoneyUnit::Yuan => Decimal::ONE,
+            MoneyUnit::WanYuan => Decimal::new(10_000, 0),
+        }
+    }
+
     /// Label for reports.
     pub fn label(self, lang: Lang) -> &'static str {
         match (self, lang) {
             (MoneyUnit::Yuan, Lang::Zh) => "元",
             (MoneyUnit::WanYuan, Lang::Zh) => "万元",
             (MoneyUnit::Yuan, Lang::En) => "yuan",
-            (MoneyUnit::WanYuan, Lang::En) => "10k yuan",
+            (MoneyUnit::WanYuan, Lang::En) => "wan yuan",
         }
     }
 }
@@ -546,6 +554,7 @@ pub fn validate_stages(
             }
             let mut factors = Vec::new();
             let mut wsum = Decimal::ZERO;
+            let mut weights_read = true;
             let mut seen_cols: HashMap<String, usize> = HashMap::new();
             for (fi, f) in p.factor.iter().enumerate() {
                 let fkey = format!("{pkey}.factor[{}]", fi + 1);
@@ -560,7 +569,10 @@ pub fn validate_stages(
                         );
                     }
                 }
-                let weight = num(&f.weight, ctx, &format!("{fkey}.weight"), &mut errs).unwrap_or_default();
+                let weight = num(&f.weight, ctx, &format!("{fkey}.weight"), &mut errs).unwrap_or_else(|| {
+                    weights_read = false;
+                    Decimal::ZERO
+                });
                 if weight < Decimal::ZERO || weight > Decimal::ONE {
                     errs.push(
                         ctx.loc(f.weight.span().start, &format!("{fkey}.weight")),
@@ -617,7 +629,7 @@ pub fn validate_stages(
                     });
                 }
             }
-            if !p.factor.is_empty() && (wsum - Decimal::ONE).abs() > tol() {
+            if weights_read && !p.factor.is_empty() && (wsum - Decimal::ONE).abs() > tol() {
                 errs.push(
                     Location::at(ctx.file, pline, format!("{pkey}.factor.weight")),
                     format!("the weights of pool `{id}` sum to {wsum}, not 1"),
