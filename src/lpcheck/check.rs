@@ -231,10 +231,7 @@ pub struct LinearRow {
 impl LinearRow {
     /// `coef·w − rhs` divided by `max(‖coef‖∞, |rhs|)`; `None` for an all-zero row.
     fn scaled_value(&self, w: &[f64]) -> Option<f64> {
-        let norm = self
-            .coef
-            .iter()
-            .fold(self.rhs.abs(), |m, c| m.max(c.abs()));
+        let norm = self.coef.iter().fold(self.rhs.abs(), |m, c| m.max(c.abs()));
         if norm > 0.0 {
             let v: f64 = self.coef.iter().zip(w).map(|(c, w)| c * w).sum();
             Some((v - self.rhs) / norm)
@@ -244,10 +241,7 @@ impl LinearRow {
     }
 
     fn scaled(&self) -> Option<(Vec<f64>, f64)> {
-        let norm = self
-            .coef
-            .iter()
-            .fold(self.rhs.abs(), |m, c| m.max(c.abs()));
+        let norm = self.coef.iter().fold(self.rhs.abs(), |m, c| m.max(c.abs()));
         if norm > 0.0 {
             Some((
                 self.coef.iter().map(|c| c / norm).collect(),
@@ -961,12 +955,7 @@ pub fn check_weights(
                     .map_or(0.0, |&x| lp::snap01(x, 1e-9))
             };
             FactorRange {
-                factor: data
-                    .pool
-                    .factor_names()
-                    .get(j)
-                    .cloned()
-                    .unwrap_or_default(),
+                factor: data.pool.factor_names().get(j).cloned().unwrap_or_default(),
                 stated: stated.get(j).copied().unwrap_or(0.0),
                 min: get(2 * j),
                 max: get(2 * j + 1),
@@ -1008,7 +997,9 @@ mod tests {
 
     fn transpose(cols: &[Vec<f64>]) -> Vec<Vec<f64>> {
         let n = cols[0].len();
-        (0..n).map(|i| cols.iter().map(|c| c[i]).collect()).collect()
+        (0..n)
+            .map(|i| cols.iter().map(|c| c[i]).collect())
+            .collect()
     }
 
     /// Two factors, three units (A, B, C):
@@ -1160,7 +1151,10 @@ mod tests {
             let conflict = r.conflict.unwrap();
             assert_eq!(
                 conflict,
-                vec!["deep-poverty premium >= 1.9".to_string(), "poor >= 0.5".into()]
+                vec![
+                    "deep-poverty premium >= 1.9".to_string(),
+                    "poor >= 0.5".into()
+                ]
             );
             assert_minimal(&data, &checks, &conflict, &opts);
         }
@@ -1182,11 +1176,8 @@ mod tests {
             "the set itself must be infeasible"
         );
         for drop in conflict {
-            let rest: Vec<NamedCheck> = subset
-                .iter()
-                .filter(|c| &c.name != drop)
-                .cloned()
-                .collect();
+            let rest: Vec<NamedCheck> =
+                subset.iter().filter(|c| &c.name != drop).cloned().collect();
             assert!(
                 minimal_conflict(data, &rest, opts).unwrap().is_none(),
                 "dropping {drop} must make the rest feasible"
@@ -1257,7 +1248,14 @@ mod tests {
         assert!((r.nearest.unwrap().weights[0] - 4.0 / 9.0).abs() < 1e-7);
 
         let err = need_pairs(&data, Dominance::Share, 1).unwrap_err();
-        assert!(matches!(err, LpError::TooManyPairs { pairs: 2, cap: 1, .. }));
+        assert!(matches!(
+            err,
+            LpError::TooManyPairs {
+                pairs: 2,
+                cap: 1,
+                ..
+            }
+        ));
         let too_many = vec![NamedCheck {
             name: "need".into(),
             rule: Rule::NeedMonotone {
@@ -1310,13 +1308,13 @@ mod tests {
             for &(i, j) in &pairs {
                 reach[i][j] = true;
             }
+            // Warshall's transitive closure
             for m in 0..n {
-                for i in 0..n {
-                    if reach[i][m] {
-                        for j in 0..n {
-                            if reach[m][j] {
-                                reach[i][j] = true;
-                            }
+                let via = reach[m].clone();
+                for row in reach.iter_mut() {
+                    if row[m] {
+                        for (r, &v) in row.iter_mut().zip(&via) {
+                            *r |= v;
                         }
                     }
                 }
@@ -1332,7 +1330,11 @@ mod tests {
             }
             // no pair is implied by two others (it is a reduction) except within tie cycles
             let full: usize = (0..n)
-                .map(|i| (0..n).filter(|&j| j != i && dominates(&s[i], &s[j])).count())
+                .map(|i| {
+                    (0..n)
+                        .filter(|&j| j != i && dominates(&s[i], &s[j]))
+                        .count()
+                })
                 .sum();
             assert!(pairs.len() <= full);
         }
@@ -1350,9 +1352,8 @@ mod tests {
             let shares = random_shares(&mut rng, n, k);
             let adjust: Vec<f64> = (0..n).map(|_| 0.5 + rng.unit()).collect();
             let pool_amount = 1000.0 + 1e6 * rng.unit();
-            let pool =
-                PoolShares::new(ids(n), names(k), shares, Some(adjust.clone()), pool_amount)
-                    .unwrap();
+            let pool = PoolShares::new(ids(n), names(k), shares, Some(adjust.clone()), pool_amount)
+                .unwrap();
             let pop: Vec<f64> = (0..n).map(|_| 10.0 + 100.0 * rng.unit()).collect();
             let last: Vec<f64> = (0..n).map(|_| 1.0 + 1e5 * rng.unit()).collect();
             let members: Vec<bool> = (0..n).map(|i| i % 3 == 0).collect();

@@ -126,14 +126,19 @@ impl DeaInput {
                 d.get(a).copied().unwrap_or(0.0),
                 d.get(b).copied().unwrap_or(0.0),
             );
-            let o = if max { db.total_cmp(&da) } else { da.total_cmp(&db) };
+            let o = if max {
+                db.total_cmp(&da)
+            } else {
+                da.total_cmp(&db)
+            };
             o.then(a.cmp(&b))
         });
         for k in order {
             if rem <= 0.0 {
                 break;
             }
-            let room = self.hi.get(k).copied().unwrap_or(0.0) - self.lo.get(k).copied().unwrap_or(0.0);
+            let room =
+                self.hi.get(k).copied().unwrap_or(0.0) - self.lo.get(k).copied().unwrap_or(0.0);
             let add = room.min(rem).max(0.0);
             if let Some(x) = w.get_mut(k) {
                 *x += add;
@@ -293,8 +298,8 @@ fn rank_mip(
             lp.row(terms, Cmp::Le, 0.0);
         }
     }
-    let sol = lp::solve(&lp, Backend::Microlp)
-        .map_err(|f| LpError::solver("solving a rank MIP", f))?;
+    let sol =
+        lp::solve(&lp, Backend::Microlp).map_err(|f| LpError::solver("solving a rank MIP", f))?;
     if !sol.proven_optimal {
         return Ok(None);
     }
@@ -412,4 +417,200 @@ pub fn benefit_of_doubt(input: &DeaInput, opts: &DeaOptions) -> Result<Vec<DeaUn
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+    use crate::lpcheck::testutil::Rng;
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("u{i}")).collect()
+    }
+
+    fn names(k: usize) -> Vec<String> {
+        (0..k).map(|i| format!("item{i}")).collect()
+    }
+
+    /// A = (1, 0), B = (0, 1), C = (0.6, 0.6); 0.2 ≤ w1 ≤ 0.8, published (0.5, 0.5).
+    /// Published scores 0.5, 0.5, 0.6 → ranks 2, 2, 1. Best scores 0.8, 0.8, 0.6.
+    /// Best ranks: A at w1 = 0.8, B at w1 = 0.2, C for w1 in [0.4, 0.6] → all 1.
+    /// Worst ranks: A at w1 = 0.2 (0.2 < 0.6 < 0.8) → 3, B → 3; C is beaten by at most one
+    /// of A, B (w1 ≥ 0.6 and w1 ≤ 0.4 cannot both hold) → 2.
+    #[test]
+    fn hand_case_three_units_two_items() {
+        let input = DeaInput::new(
+            vec!["A".into(), "B".into(), "C".into()],
+            names(2),
+            vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![0.6, 0.6]],
+            vec![0.2, 0.2],
+            vec![0.8, 0.8],
+            vec![0.5, 0.5],
+        )
+        .unwrap();
+        for backend in [Backend::Clarabel, Backend::Microlp] {
+            let opts = DeaOptions {
+                backend,
+                ..DeaOptions::default()
+            };
+            let r = benefit_of_doubt(&input, &opts).unwrap();
+            let published: Vec<usize> = r.iter().map(|u| u.published_rank).collect();
+            assert_eq!(published, vec![2, 2, 1]);
+            let best: Vec<f64> = r.iter().map(|u| u.best_score).collect();
+            for (b, e) in best.iter().zip([0.8, 0.8, 0.6]) {
+                assert!((b - e).abs() < 1e-8, "{best:?}");
+            }
+            let exact = |b: RankBounds| {
+                assert!(b.is_exact(), "{b:?}");
+                b.lo
+            };
+            let best_rank: Vec<usize> = r.iter().map(|u| exact(u.rank.best)).collect();
+            let worst_rank: Vec<usize> = r.iter().map(|u| exact(u.rank.worst)).collect();
+            assert_eq!(best_rank, vec![1, 1, 1]);
+            assert_eq!(worst_rank, vec![3, 3, 2]);
+        }
+    }
+
+    fn random_input(rng: &mut Rng, n: usize, k: usize) -> DeaInput {
+        let values: Vec<Vec<f64>> = (0..n)
+            .map(|_| (0..k).map(|_| rng.unit()).collect())
+            .collect();
+        let lo: Vec<f64> = (0..k).map(|_| 0.3 * rng.unit() / k as f64).collect();
+        let hi: Vec<f64> = (0..k).map(|_| 0.5 + 0.5 * rng.unit()).collect();
+        let published = vec![1.0 / k as f64; k];
+        DeaInput::new(ids(n), names(k), values, lo, hi, published).unwrap()
+    }
+
+    #[test]
+    fn best_scores_match_the_greedy_solution() {
+        let mut rng = Rng::new(1);
+        for _ in 0..5 {
+            let input = random_input(&mut rng, 10, 4);
+            for backend in [Backend::Clarabel, Backend::Microlp] {
+                let opts = DeaOptions {
+                    backend,
+                    max_binaries: 0,
+                    mip_time_limit: None,
+                };
+                let r = benefit_of_doubt(&input, &opts).unwrap();
+                for (i, u) in r.iter().enumerate() {
+                    let greedy = input.extreme(&input.values[i], true);
+                    assert!(
+                        (u.best_score - greedy).abs() < 1e-7,
+                        "{} vs {greedy}",
+                        u.best_score
+                    );
+                    assert!(u.best_score >= u.published_score - 1e-12);
+                    assert!((u.best_weights.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+                }
+            }
+        }
+    }
+
+    /// Exact best and worst ranks for two items by enumerating every breakpoint of the
+    /// weight line (where two scores cross) and the midpoints between them.
+    fn brute_force_ranks(input: &DeaInput, i: usize) -> (usize, usize) {
+        let (lo, hi) = (
+            input.lo[0].max(1.0 - input.hi[1]),
+            input.hi[0].min(1.0 - input.lo[1]),
+        );
+        let mut pts = vec![lo, hi];
+        let x = &input.values;
+        for j in 0..x.len() {
+            let (a, b) = (x[j][0] - x[i][0], x[j][1] - x[i][1]);
+            if (a - b).abs() > 1e-15 {
+                let t = -b / (a - b);
+                if t > lo && t < hi {
+                    pts.push(t);
+                }
+            }
+        }
+        pts.sort_by(f64::total_cmp);
+        let mids: Vec<f64> = pts.windows(2).map(|p| 0.5 * (p[0] + p[1])).collect();
+        pts.extend(mids);
+        let mut best = usize::MAX;
+        let mut worst = 0;
+        for t in pts {
+            let w = [t, 1.0 - t];
+            best = best.min(input.rank_under(i, &w, false, 1e-9));
+            worst = worst.max(input.rank_under(i, &w, true, 1e-9));
+        }
+        (best, worst)
+    }
+
+    #[test]
+    fn rank_mips_match_brute_force_for_two_items() {
+        let mut rng = Rng::new(2);
+        for _ in 0..6 {
+            let input = random_input(&mut rng, 12, 2);
+            let r = benefit_of_doubt(&input, &DeaOptions::default()).unwrap();
+            for (i, u) in r.iter().enumerate() {
+                let (best, worst) = brute_force_ranks(&input, i);
+                assert!(u.rank.best.is_exact() && u.rank.worst.is_exact());
+                assert_eq!(u.rank.best.lo, best, "unit {i}");
+                assert_eq!(u.rank.worst.lo, worst, "unit {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn bounds_contain_the_exact_ranks() {
+        let mut rng = Rng::new(4);
+        for _ in 0..4 {
+            let input = random_input(&mut rng, 15, 3);
+            let exact = benefit_of_doubt(&input, &DeaOptions::default()).unwrap();
+            let bound = benefit_of_doubt(
+                &input,
+                &DeaOptions {
+                    max_binaries: 0,
+                    ..DeaOptions::default()
+                },
+            )
+            .unwrap();
+            for (e, b) in exact.iter().zip(&bound) {
+                assert!(e.rank.best.is_exact() && e.rank.worst.is_exact());
+                let (best, worst) = (e.rank.best.lo, e.rank.worst.lo);
+                assert!(
+                    b.rank.best.lo <= best && best <= b.rank.best.hi,
+                    "{e:?} {b:?}"
+                );
+                assert!(
+                    b.rank.worst.lo <= worst && worst <= b.rank.worst.hi,
+                    "{e:?} {b:?}"
+                );
+                assert!(best <= e.published_rank && best <= worst);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let ok_values = vec![vec![0.5, 0.5]];
+        let mk = |values: Vec<Vec<f64>>, lo: Vec<f64>, hi: Vec<f64>, p: Vec<f64>| {
+            DeaInput::new(ids(values.len()), names(2), values, lo, hi, p)
+        };
+        assert!(mk(
+            vec![vec![1.5, 0.0]],
+            vec![0.0; 2],
+            vec![1.0; 2],
+            vec![0.5; 2]
+        )
+        .is_err());
+        assert!(mk(ok_values.clone(), vec![0.6; 2], vec![1.0; 2], vec![0.5; 2]).is_err());
+        assert!(mk(ok_values.clone(), vec![0.0; 2], vec![0.4; 2], vec![0.5; 2]).is_err());
+        assert!(mk(
+            ok_values.clone(),
+            vec![0.0; 2],
+            vec![1.0; 2],
+            vec![0.5, 0.6]
+        )
+        .is_err());
+        assert!(mk(ok_values, vec![0.0; 2], vec![1.0; 2], vec![0.5; 2]).is_ok());
+    }
 }

@@ -94,10 +94,7 @@ impl InferInput {
         check_unique("factor_names", &factor_names)?;
         check_matrix("shares", &shares, n, k, true)?;
         for (kk, name) in factor_names.iter().enumerate() {
-            if !shares
-                .iter()
-                .any(|r| r.get(kk).is_some_and(|&x| x > 0.0))
-            {
+            if !shares.iter().any(|r| r.get(kk).is_some_and(|&x| x > 0.0)) {
                 return Err(LpError::input(
                     format!("shares[..][{kk}]"),
                     format!("factor `{name}` is zero for every unit in the fit"),
@@ -261,11 +258,7 @@ fn fit(input: &InferInput, norm: Norm, backend: Backend) -> Result<Fit, LpError>
                 e
             }
         };
-        let sv: Vec<(usize, f64)> = v
-            .iter()
-            .zip(row)
-            .map(|(&j, &s)| (j, s * sigma))
-            .collect();
+        let sv: Vec<(usize, f64)> = v.iter().zip(row).map(|(&j, &s)| (j, s * sigma)).collect();
         // e + s·v ≥ a   and   e − s·v ≥ −a
         let mut plus = sv.clone();
         plus.push((e, 1.0));
@@ -352,11 +345,7 @@ pub fn weight_ranges(
         for (row, &a) in input.shares.iter().zip(&input.actual) {
             let e = lp.var(f64::NEG_INFINITY, f64::INFINITY);
             budget.push((e, -1.0));
-            let su: Vec<(usize, f64)> = u
-                .iter()
-                .zip(row)
-                .map(|(&x, &s)| (x, s * sigma))
-                .collect();
+            let su: Vec<(usize, f64)> = u.iter().zip(row).map(|(&x, &s)| (x, s * sigma)).collect();
             // e − a t + s·u ≥ 0   and   e + a t − s·u ≥ 0
             let mut r1 = su.clone();
             r1.push((e, 1.0));
@@ -373,7 +362,10 @@ pub fn weight_ranges(
             lp.objective(uj, 1.0);
         }
         let sol = lp::solve(&lp, backend).map_err(|f| {
-            LpError::solver(format!("finding the identifiability range of weight {j}"), f)
+            LpError::solver(
+                format!("finding the identifiability range of weight {j}"),
+                f,
+            )
         })?;
         Ok(lp::snap01(sol.objective, 1e-9))
     };
@@ -446,4 +438,255 @@ pub fn infer_weights(input: &InferInput, opts: &InferOptions) -> Result<Inferenc
         ranges,
         residuals,
     })
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+    use crate::lpcheck::testutil::{random_shares, random_simplex, Rng};
+    use crate::lpcheck::PoolShares;
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("u{i}")).collect()
+    }
+
+    fn names(k: usize) -> Vec<String> {
+        (0..k).map(|i| format!("f{i}")).collect()
+    }
+
+    fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn adjusted_shares_divide_out_coefficients() {
+        let a = adjusted_actual_shares(&[120.0, 100.0, 80.0], Some(&[1.2, 1.0, 0.8])).unwrap();
+        assert!(max_diff(&a, &[1.0 / 3.0; 3]) < 1e-15);
+        let a = adjusted_actual_shares(&[30.0, 10.0], None).unwrap();
+        assert_eq!(a, vec![0.75, 0.25]);
+        assert!(adjusted_actual_shares(&[0.0, 0.0], None).is_err());
+        assert!(adjusted_actual_shares(&[1.0, 1.0], Some(&[1.0, 0.0])).is_err());
+        assert!(adjusted_actual_shares(&[1.0, 1.0], Some(&[1.0])).is_err());
+        assert!(adjusted_actual_shares(&[1.0, f64::NAN], None).is_err());
+    }
+
+    /// Two factors, three units: s_1 = (0.5, 0.3, 0.2), s_2 = (0.2, 0.3, 0.5),
+    /// w = (0.3, 0.7) gives a = (0.29, 0.30, 0.41), recovered exactly.
+    #[test]
+    fn hand_case_recovers_weights() {
+        let input = InferInput::new(
+            ids(3),
+            names(2),
+            vec![vec![0.5, 0.2], vec![0.3, 0.3], vec![0.2, 0.5]],
+            vec![0.29, 0.30, 0.41],
+        )
+        .unwrap();
+        for backend in [Backend::Clarabel, Backend::Microlp] {
+            let opts = InferOptions {
+                backend,
+                ..InferOptions::default()
+            };
+            let r = infer_weights(&input, &opts).unwrap();
+            assert!(max_diff(&r.l1.weights, &[0.3, 0.7]) < 1e-9, "{:?}", r.l1);
+            assert!((r.l1.formula_share - 1.0).abs() < 1e-9);
+            assert!(r.l1.error < 1e-9);
+            assert!(
+                max_diff(&r.linf.weights, &[0.3, 0.7]) < 1e-9,
+                "{:?}",
+                r.linf
+            );
+            assert!(r.residuals.iter().all(|x| !x.flagged));
+            let ranges = r.ranges.unwrap();
+            assert!((ranges[0].min - 0.3).abs() < 1e-6 && (ranges[0].max - 0.3).abs() < 1e-6);
+        }
+    }
+
+    /// One factor, s = (0.6, 0.4), a = (0.5, 0.5):
+    /// L1: |0.5 − 0.6v| + |0.5 − 0.4v| is least at v = 5/6 (error 1/6);
+    /// L∞: max(|0.5 − 0.6v|, |0.5 − 0.4v|) is least at v = 1 (error 0.1).
+    #[test]
+    fn hand_case_l1_and_linf_differ() {
+        let input =
+            InferInput::new(ids(2), names(1), vec![vec![0.6], vec![0.4]], vec![0.5, 0.5]).unwrap();
+        for backend in [Backend::Clarabel, Backend::Microlp] {
+            let l1 = fit_l1(&input, backend).unwrap();
+            assert!((l1.formula_share - 5.0 / 6.0).abs() < 1e-7, "{l1:?}");
+            assert!((l1.error - 1.0 / 6.0).abs() < 1e-7);
+            assert_eq!(l1.weights, vec![1.0]);
+            let linf = fit_linf(&input, backend).unwrap();
+            assert!((linf.formula_share - 1.0).abs() < 1e-7, "{linf:?}");
+            assert!((linf.error - 0.1).abs() < 1e-7);
+        }
+    }
+
+    /// Actual shares generated by the allocation formula with known weights, optionally
+    /// with adjustment coefficients, optionally with misallocated units.
+    fn generate(
+        rng: &mut Rng,
+        n: usize,
+        k: usize,
+        with_adjust: bool,
+        planted: &[(usize, f64)],
+    ) -> (InferInput, Vec<f64>) {
+        let shares = random_shares(rng, n, k);
+        let w = random_simplex(rng, k);
+        let adjust: Option<Vec<f64>> =
+            with_adjust.then(|| (0..n).map(|_| 0.7 + 0.6 * rng.unit()).collect());
+        let pool = PoolShares::new(ids(n), names(k), shares.clone(), adjust.clone(), 3e9).unwrap();
+        let mut y = pool.amounts(&w).unwrap();
+        for &(i, f) in planted {
+            y[i] *= 1.0 + f;
+        }
+        let a = adjusted_actual_shares(&y, adjust.as_deref()).unwrap();
+        (InferInput::new(ids(n), names(k), shares, a).unwrap(), w)
+    }
+
+    #[test]
+    fn recovers_known_weights_with_and_without_adjustment() {
+        let mut rng = Rng::new(11);
+        for with_adjust in [false, true] {
+            for _ in 0..3 {
+                let (input, w) = generate(&mut rng, 300, 6, with_adjust, &[]);
+                let r = infer_weights(&input, &InferOptions::default()).unwrap();
+                assert!(
+                    max_diff(&r.l1.weights, &w) < 1e-6,
+                    "{:?} vs {w:?}",
+                    r.l1.weights
+                );
+                assert!(max_diff(&r.linf.weights, &w) < 1e-6);
+                assert!((r.l1.formula_share - 1.0).abs() < 1e-6);
+                assert!(r.residuals.iter().all(|x| !x.flagged));
+                for (range, wk) in r.ranges.unwrap().iter().zip(&w) {
+                    assert!(
+                        range.min <= wk + 1e-6 && wk - 1e-6 <= range.max,
+                        "{range:?}"
+                    );
+                    assert!(range.max - range.min < 1e-4, "{range:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn planted_misallocations_are_flagged_and_do_not_bias_l1() {
+        let mut rng = Rng::new(5);
+        for with_adjust in [false, true] {
+            let planted = [(17, 0.2), (123, -0.2), (250, 0.2)];
+            let (input, w) = generate(&mut rng, 300, 6, with_adjust, &planted);
+            let r = infer_weights(&input, &InferOptions::default()).unwrap();
+            assert!(
+                max_diff(&r.l1.weights, &w) < 1e-6,
+                "{:?} vs {w:?}",
+                r.l1.weights
+            );
+            let flagged: Vec<usize> = r
+                .residuals
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.flagged)
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(flagged, vec![17, 123, 250]);
+            // the formula share is 1 / (1 + net excess of the planted units)
+            assert!(r.l1.formula_share < 1.0 + 1e-3 && r.l1.formula_share > 0.99);
+            for (range, wk) in r.ranges.unwrap().iter().zip(&w) {
+                assert!(
+                    range.min <= wk + 1e-6 && wk - 1e-6 <= range.max,
+                    "{range:?}"
+                );
+            }
+        }
+    }
+
+    /// Two identical factor columns: only their sum is identified.
+    #[test]
+    fn collinear_factors_are_reported_as_free() {
+        let mut rng = Rng::new(9);
+        let n = 40;
+        let base = random_shares(&mut rng, n, 2);
+        let shares: Vec<Vec<f64>> = base.iter().map(|r| vec![r[0], r[0], r[1]]).collect();
+        let w = [0.3, 0.2, 0.5];
+        let a: Vec<f64> = shares
+            .iter()
+            .map(|r| r.iter().zip(&w).map(|(s, w)| s * w).sum())
+            .collect();
+        let input = InferInput::new(ids(n), names(3), shares, a).unwrap();
+        let r = infer_weights(&input, &InferOptions::default()).unwrap();
+        let ranges = r.ranges.unwrap();
+        assert!(
+            ranges[0].min < 1e-6 && (ranges[0].max - 0.5).abs() < 1e-6,
+            "{ranges:?}"
+        );
+        assert!(
+            ranges[1].min < 1e-6 && (ranges[1].max - 0.5).abs() < 1e-6,
+            "{ranges:?}"
+        );
+        assert!((ranges[2].min - 0.5).abs() < 1e-6 && (ranges[2].max - 0.5).abs() < 1e-6);
+        assert!((r.l1.weights[0] + r.l1.weights[1] - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn backends_agree_on_noisy_data() {
+        let mut rng = Rng::new(21);
+        let (input, _) = generate(&mut rng, 60, 3, true, &[(3, 0.15), (40, -0.1)]);
+        let noisy: Vec<f64> = input
+            .actual()
+            .iter()
+            .map(|a| a * (1.0 + 0.002 * (rng.unit() - 0.5)))
+            .collect();
+        let input = InferInput::new(ids(60), names(3), input.shares().to_vec(), noisy).unwrap();
+        let a = fit_l1(&input, Backend::Clarabel).unwrap();
+        let b = fit_l1(&input, Backend::Microlp).unwrap();
+        assert!(
+            (a.error - b.error).abs() < 1e-8 * (1.0 + b.error),
+            "{} {}",
+            a.error,
+            b.error
+        );
+        let ra = weight_ranges(&input, b.error, 0.05, 0.0, Backend::Clarabel).unwrap();
+        let rb = weight_ranges(&input, b.error, 0.05, 0.0, Backend::Microlp).unwrap();
+        for (x, y) in ra.iter().zip(&rb) {
+            assert!(
+                (x.min - y.min).abs() < 1e-6 && (x.max - y.max).abs() < 1e-6,
+                "{x:?} {y:?}"
+            );
+        }
+        // a budget below the best L1 error admits no fit: an error value, not a panic
+        let e = weight_ranges(&input, 0.5 * b.error, 0.0, 0.0, Backend::Clarabel);
+        assert!(matches!(e, Err(LpError::Solver { .. })), "{e:?}");
+        let a = fit_linf(&input, Backend::Clarabel).unwrap();
+        let b = fit_linf(&input, Backend::Microlp).unwrap();
+        assert!((a.error - b.error).abs() < 1e-8, "{} {}", a.error, b.error);
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        assert!(
+            InferInput::new(ids(2), names(1), vec![vec![0.0], vec![0.0]], vec![0.5, 0.5]).is_err()
+        );
+        assert!(
+            InferInput::new(ids(2), names(1), vec![vec![1.0], vec![0.0]], vec![0.0, 0.0]).is_err()
+        );
+        assert!(InferInput::new(ids(2), names(1), vec![vec![1.0]], vec![0.5, 0.5]).is_err());
+        assert!(InferInput::new(vec![], names(1), vec![], vec![]).is_err());
+        let input =
+            InferInput::new(ids(2), names(1), vec![vec![0.5], vec![0.5]], vec![0.5, 0.5]).unwrap();
+        assert!(weight_ranges(&input, -1.0, 0.0, 0.0, Backend::Clarabel).is_err());
+        // all actual on a unit no factor supports: best fit gives zero weight
+        let input =
+            InferInput::new(ids(2), names(1), vec![vec![1.0], vec![0.0]], vec![0.0, 1.0]).unwrap();
+        assert!(matches!(
+            fit_l1(&input, Backend::Microlp),
+            Err(LpError::Degenerate(_))
+        ));
+    }
 }

@@ -13,8 +13,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use good_lp::{
-    variable, Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus,
-    SolverModel, Variable,
+    variable, Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus, SolverModel,
+    Variable,
 };
 
 /// Which `good_lp` backend solves the LPs. Both are pure Rust.
@@ -253,7 +253,10 @@ fn solve_inner(lp: &Lp, backend: Backend) -> Result<Solved, Failure> {
             }
             let sol = model.solve().map_err(map_resolution)?;
             let optimal = matches!(sol.status(), SolutionStatus::Optimal);
-            (vars.iter().map(|v| sol.value(*v)).collect::<Vec<_>>(), optimal)
+            (
+                vars.iter().map(|v| sol.value(*v)).collect::<Vec<_>>(),
+                optimal,
+            )
         }
     };
     if x.iter().any(|v| !v.is_finite()) {

@@ -387,7 +387,9 @@ pub(crate) mod testutil {
                 raw.iter().map(|x| x / s).collect()
             })
             .collect();
-        (0..n).map(|i| cols.iter().map(|c| c[i]).collect()).collect()
+        (0..n)
+            .map(|i| cols.iter().map(|c| c[i]).collect())
+            .collect()
     }
 
     /// Random weights on the simplex.
