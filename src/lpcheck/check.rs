@@ -18,11 +18,17 @@
 //! * **Ranges**: for each factor, `min w_k` and `max w_k` over the admissible set (2K LPs, run
 //!   in parallel); **nearest**: `min Σ_k |w_k − w_k^stated|` (the distance is unique, the
 //!   minimiser need not be). In these LPs each scaled row is relaxed by `2·feas_tol`.
+//! * LPs with more than 300 rows (need monotonicity) are solved by row generation: a subset
+//!   of the rows, then the rows its solution violates, until none is violated.
 //! * **Infeasibility explained**: [`minimal_conflict`] runs a deletion filter over the named
 //!   checks — drop a check for good if the others stay infeasible without it — so the result
-//!   is a minimal set: removing any one member makes the rest feasible. The simplex is never
-//!   dropped. Checks are tried in the order given, so later checks are the ones kept when
-//!   several minimal sets exist.
+//!   is a minimal set: removing any one member makes the rest feasible. When the set holds a
+//!   need-monotonicity check, the filter is run again with that check split into its pair
+//!   rows, so the answer names the pairs (`"need: 620102 >= 620103"`); this refinement is
+//!   skipped (the check's name is kept) when more than 400 pair rows bind. The simplex is never
+//!   dropped. Checks that are not binding at the phase-1 optimum are dropped first (a
+//!   removal that cannot restore feasibility); the rest are tried in the order given, so
+//!   later checks are the ones kept when several minimal sets exist.
 //!
 //! Need monotonicity (`i ⪰ j` when `v_ik ≥ v_jk` for every factor, with `v = s` or
 //! `v = s/p`, see [`Dominance`]) is generated on the transitive reduction of the dominance
@@ -37,7 +43,7 @@ use super::lp::{self, Backend, Cmp, Lp, Sense};
 use super::{check_vector, check_weights_vector, LpError, PoolShares};
 
 /// Default cap on need-monotonicity pair constraints.
-pub const DEFAULT_MAX_PAIRS: usize = 100_000;
+pub const DEFAULT_MAX_PAIRS: usize = 200_000;
 
 /// A named group of recipients (e.g. deep-poverty counties): `members[i]` is true when unit
 /// `i` belongs to it.
@@ -329,7 +335,8 @@ pub struct WeightCheck {
     pub ranges: Option<Vec<FactorRange>>,
     /// Nearest admissible weights; `None` when none exist.
     pub nearest: Option<NearestWeights>,
-    /// When infeasible and `explain` is on: the names of a minimal conflicting set of checks.
+    /// When infeasible and `explain` is on: the names of a minimal conflicting set of checks
+    /// (need-monotonicity checks refined to their pair rows, `"name: i >= j"`).
     pub conflict: Option<Vec<String>>,
 }
 
@@ -716,13 +723,31 @@ fn natural_slack(
     }
 }
 
-/// Scaled rows of the checks selected by `mask` (all-zero rows dropped).
-fn scaled_rows(expanded: &[Expanded], mask: &[bool]) -> Vec<(Vec<f64>, f64)> {
+/// A unit of the conflict search: a check, or one need-monotonicity pair row, with its rows
+/// scaled to unit ∞-norm (all-zero rows dropped).
+struct Atom {
+    label: String,
+    rows: Vec<(Vec<f64>, f64)>,
+}
+
+fn check_atoms(expanded: &[Expanded], checks: &[NamedCheck]) -> Vec<Atom> {
     expanded
+        .iter()
+        .zip(checks)
+        .map(|(e, c)| Atom {
+            label: c.name.clone(),
+            rows: e.rows.iter().filter_map(|r| r.scaled()).collect(),
+        })
+        .collect()
+}
+
+/// Scaled rows of the atoms selected by `mask`.
+fn scaled_rows(atoms: &[Atom], mask: &[bool]) -> Vec<(Vec<f64>, f64)> {
+    atoms
         .iter()
         .zip(mask)
         .filter(|(_, &m)| m)
-        .flat_map(|(e, _)| e.rows.iter().filter_map(|r| r.scaled()))
+        .flat_map(|(a, _)| a.rows.iter().cloned())
         .collect()
 }
 
@@ -733,8 +758,78 @@ fn simplex(lp: &mut Lp, k: usize) -> Vec<usize> {
     w
 }
 
-/// Phase 1: the smallest uniform relaxation `t ≥ 0` of the scaled rows that admits weights.
-fn min_violation(rows: &[(Vec<f64>, f64)], k: usize, backend: Backend) -> Result<f64, LpError> {
+/// Phase 1: the smallest uniform relaxation `t ≥ 0` of the scaled rows that admits weights;
+/// returns `t*` and the weights `w*` reaching it.
+fn min_violation(
+    rows: &[(Vec<f64>, f64)],
+    k: usize,
+    backend: Backend,
+) -> Result<(f64, Vec<f64>), LpError> {
+    let uniform = vec![1.0 / k as f64; k];
+    lazily(rows, &uniform, |sub| min_violation_direct(sub, k, backend))
+}
+
+/// Rows up to which an LP is solved with all its rows at once.
+const LAZY_ABOVE: usize = 300;
+/// Rows added per round of row generation.
+const LAZY_BATCH: usize = 100;
+
+/// Row generation for the check LPs (few variables, possibly tens of thousands of
+/// need-monotonicity rows, most of them redundant): solve with a subset of the rows — first
+/// the [`LAZY_BATCH`] tightest at `w0` — add the rows the solution violates (most violated
+/// first) and repeat. A solution of a relaxation that satisfies every row (within 1e-10) is
+/// optimal for the full LP. `solve` returns `(t, w)`; a row `(r, b)` is satisfied when
+/// `r·w + t ≥ b` (`t = 0` for LPs without the phase-1 variable).
+fn lazily<F>(rows: &[(Vec<f64>, f64)], w0: &[f64], mut solve: F) -> Result<(f64, Vec<f64>), LpError>
+where
+    F: FnMut(&[(Vec<f64>, f64)]) -> Result<(f64, Vec<f64>), LpError>,
+{
+    if rows.len() <= LAZY_ABOVE {
+        return solve(rows);
+    }
+    let value = |r: &(Vec<f64>, f64), w: &[f64], t: f64| -> f64 {
+        r.0.iter().zip(w).map(|(c, w)| c * w).sum::<f64>() + t - r.1
+    };
+    let mut active = vec![false; rows.len()];
+    let add = |w: &[f64], t: f64, active: &mut Vec<bool>, seed: bool| -> usize {
+        let mut cand: Vec<(f64, usize)> = rows
+            .iter()
+            .zip(active.iter())
+            .enumerate()
+            .filter(|(_, (_, &a))| !a)
+            .map(|(i, (r, _))| (value(r, w, t), i))
+            .filter(|&(v, _)| seed || v < -1e-10)
+            .collect();
+        cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let n = cand.len().min(LAZY_BATCH);
+        for &(_, i) in cand.iter().take(n) {
+            if let Some(a) = active.get_mut(i) {
+                *a = true;
+            }
+        }
+        n
+    };
+    add(w0, 0.0, &mut active, true);
+    for _ in 0..rows.len().div_ceil(LAZY_BATCH) {
+        let subset: Vec<(Vec<f64>, f64)> = rows
+            .iter()
+            .zip(&active)
+            .filter(|(_, &a)| a)
+            .map(|(r, _)| r.clone())
+            .collect();
+        let (t, w) = solve(&subset)?;
+        if add(&w, t, &mut active, false) == 0 {
+            return Ok((t, w));
+        }
+    }
+    solve(rows)
+}
+
+fn min_violation_direct(
+    rows: &[(Vec<f64>, f64)],
+    k: usize,
+    backend: Backend,
+) -> Result<(f64, Vec<f64>), LpError> {
     let mut lp = Lp::new(Sense::Minimise);
     let w = simplex(&mut lp, k);
     let t = lp.var(0.0, f64::INFINITY);
@@ -745,65 +840,167 @@ fn min_violation(rows: &[(Vec<f64>, f64)], k: usize, backend: Backend) -> Result
     }
     lp.objective(t, 1.0);
     let sol = lp::solve(&lp, backend).map_err(|f| LpError::solver("testing feasibility", f))?;
-    Ok(sol.value(t).max(0.0))
+    Ok((
+        sol.value(t).max(0.0),
+        w.iter().map(|&j| sol.value(j)).collect(),
+    ))
+}
+
+/// `None` when the atoms selected by `mask` admit weights, else the phase-1 `(t*, w*)`.
+fn violation(
+    atoms: &[Atom],
+    mask: &[bool],
+    k: usize,
+    opts: &CheckOptions,
+) -> Result<Option<(f64, Vec<f64>)>, LpError> {
+    let rows = scaled_rows(atoms, mask);
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let (t, w) = min_violation(&rows, k, opts.backend)?;
+    Ok((t > opts.feas_tol).then_some((t, w)))
 }
 
 fn is_feasible(
-    expanded: &[Expanded],
+    atoms: &[Atom],
     mask: &[bool],
     k: usize,
     opts: &CheckOptions,
 ) -> Result<bool, LpError> {
-    let rows = scaled_rows(expanded, mask);
-    if rows.is_empty() {
-        return Ok(true);
-    }
-    Ok(min_violation(&rows, k, opts.backend)? <= opts.feas_tol)
+    Ok(violation(atoms, mask, k, opts)?.is_none())
 }
 
+/// Most atoms the deletion loop will try one by one (after the binding pre-filter).
+const MAX_DELETION_ATOMS: usize = 400;
+
+/// Deletion filter over the atoms of an infeasible set; `None` when the set is feasible or
+/// more than `max_atoms` atoms survive the pre-filter.
+///
+/// Before the filter, atoms none of whose rows is binding at the phase-1 optimum
+/// `(t*, w*)` are dropped: removing constraints that are inactive at an optimum of a convex
+/// program keeps that point optimal, so the rest is still infeasible with the same `t*`.
+/// (The reduced set is verified; if numerical noise made it feasible, the full set is used.)
+/// Then each remaining atom is dropped in turn and kept out if the rest stays infeasible.
 fn deletion_filter(
-    expanded: &[Expanded],
+    atoms: &[Atom],
     k: usize,
     opts: &CheckOptions,
-) -> Result<Vec<usize>, LpError> {
-    let mut mask = vec![true; expanded.len()];
-    for i in 0..expanded.len() {
+    max_atoms: usize,
+) -> Result<Option<Vec<usize>>, LpError> {
+    let all = vec![true; atoms.len()];
+    let Some((t, w)) = violation(atoms, &all, k, opts)? else {
+        return Ok(None);
+    };
+    let mut mask = all;
+    let tol = 1e-6 + 1e-3 * t;
+    let binding: Vec<bool> = atoms
+        .iter()
+        .map(|a| {
+            a.rows.iter().any(|(coef, rhs)| {
+                let v: f64 = coef.iter().zip(&w).map(|(c, w)| c * w).sum();
+                v - rhs + t <= tol
+            })
+        })
+        .collect();
+    if binding.iter().any(|&b| b) && !is_feasible(atoms, &binding, k, opts)? {
+        mask = binding;
+    }
+    if mask.iter().filter(|&&m| m).count() > max_atoms {
+        return Ok(None);
+    }
+    for i in 0..atoms.len() {
+        if !mask.get(i).copied().unwrap_or(false) {
+            continue;
+        }
         if let Some(m) = mask.get_mut(i) {
             *m = false;
         }
-        if is_feasible(expanded, &mask, k, opts)? {
+        if is_feasible(atoms, &mask, k, opts)? {
             // needed for the conflict: put it back
             if let Some(m) = mask.get_mut(i) {
                 *m = true;
             }
         }
     }
-    Ok(mask
-        .iter()
-        .enumerate()
-        .filter(|(_, &m)| m)
-        .map(|(i, _)| i)
-        .collect())
+    Ok(Some(
+        mask.iter()
+            .enumerate()
+            .filter(|(_, &m)| m)
+            .map(|(i, _)| i)
+            .collect(),
+    ))
+}
+
+/// Names of a minimal conflicting set: first over whole checks, then — when the set holds
+/// a need-monotonicity check — over its individual pair rows, so that the answer names the
+/// pairs (`"need: 620102 >= 620103"`) rather than the whole check. The refinement is skipped
+/// (the check name is kept) when too many pair rows are binding.
+fn explain(
+    expanded: &[Expanded],
+    checks: &[NamedCheck],
+    k: usize,
+    opts: &CheckOptions,
+) -> Result<Option<Vec<String>>, LpError> {
+    let atoms = check_atoms(expanded, checks);
+    let Some(idx) = deletion_filter(&atoms, k, opts, usize::MAX)? else {
+        return Ok(None);
+    };
+    let names = || -> Vec<String> {
+        idx.iter()
+            .filter_map(|&i| atoms.get(i).map(|a| a.label.clone()))
+            .collect()
+    };
+    let splittable = |i: usize| {
+        checks
+            .get(i)
+            .is_some_and(|c| matches!(c.rule, Rule::NeedMonotone { .. }))
+            && expanded.get(i).is_some_and(|e| e.rows.len() > 1)
+    };
+    if !idx.iter().any(|&i| splittable(i)) {
+        return Ok(Some(names()));
+    }
+    let mut fine = Vec::new();
+    for &i in &idx {
+        let (Some(e), Some(a)) = (expanded.get(i), atoms.get(i)) else {
+            continue;
+        };
+        if splittable(i) {
+            for r in &e.rows {
+                if let Some(row) = r.scaled() {
+                    fine.push(Atom {
+                        label: r.label.clone(),
+                        rows: vec![row],
+                    });
+                }
+            }
+        } else {
+            fine.push(Atom {
+                label: a.label.clone(),
+                rows: a.rows.clone(),
+            });
+        }
+    }
+    Ok(Some(
+        match deletion_filter(&fine, k, opts, MAX_DELETION_ATOMS)? {
+            Some(fidx) => fidx
+                .iter()
+                .filter_map(|&i| fine.get(i).map(|a| a.label.clone()))
+                .collect(),
+            None => names(),
+        },
+    ))
 }
 
 /// When the checks admit no weights: the names of a minimal conflicting subset (deletion
-/// filter, module doc); `None` when admissible weights exist.
+/// filter, module doc; need-monotonicity checks refined to pair rows); `None` when admissible
+/// weights exist.
 pub fn minimal_conflict(
     data: &CheckData,
     checks: &[NamedCheck],
     opts: &CheckOptions,
 ) -> Result<Option<Vec<String>>, LpError> {
     let expanded = expand(data, checks)?;
-    let k = data.pool.n_factors();
-    if is_feasible(&expanded, &vec![true; expanded.len()], k, opts)? {
-        return Ok(None);
-    }
-    let idx = deletion_filter(&expanded, k, opts)?;
-    Ok(Some(
-        idx.iter()
-            .filter_map(|&i| checks.get(i).map(|c| c.name.clone()))
-            .collect(),
-    ))
+    explain(&expanded, checks, data.pool.n_factors(), opts)
 }
 
 /// Optimises `objective·w` (or the nearest-weights LP when `nearest` is given) over the
@@ -812,6 +1009,20 @@ fn admissible_lp(
     rows: &[(Vec<f64>, f64)],
     k: usize,
     relax: f64,
+    goal: Goal<'_>,
+    w0: &[f64],
+    backend: Backend,
+) -> Result<Vec<f64>, LpError> {
+    let relaxed: Vec<(Vec<f64>, f64)> = rows.iter().map(|(c, b)| (c.clone(), b - relax)).collect();
+    let (_, w) = lazily(&relaxed, w0, |sub| {
+        Ok((0.0, admissible_lp_direct(sub, k, goal, backend)?))
+    })?;
+    Ok(w)
+}
+
+fn admissible_lp_direct(
+    rows: &[(Vec<f64>, f64)],
+    k: usize,
     goal: Goal<'_>,
     backend: Backend,
 ) -> Result<Vec<f64>, LpError> {
@@ -823,7 +1034,7 @@ fn admissible_lp(
     let w = simplex(&mut lp, k);
     for (coef, rhs) in rows {
         let terms = w.iter().copied().zip(coef.iter().copied()).collect();
-        lp.row(terms, Cmp::Ge, rhs - relax);
+        lp.row(terms, Cmp::Ge, *rhs);
     }
     let task = match goal {
         Goal::Min(j) | Goal::Max(j) => {
@@ -894,17 +1105,12 @@ pub fn check_weights(
         .collect();
     let stated_admissible = outcomes.iter().all(|o| o.satisfied);
 
-    let all = vec![true; expanded.len()];
-    let rows = scaled_rows(&expanded, &all);
-    let admissible = rows.is_empty() || min_violation(&rows, k, opts.backend)? <= opts.feas_tol;
+    let atoms = check_atoms(&expanded, checks);
+    let rows = scaled_rows(&atoms, &vec![true; atoms.len()]);
+    let admissible = rows.is_empty() || min_violation(&rows, k, opts.backend)?.0 <= opts.feas_tol;
     if !admissible {
         let conflict = if opts.explain {
-            let idx = deletion_filter(&expanded, k, opts)?;
-            Some(
-                idx.iter()
-                    .filter_map(|&i| checks.get(i).map(|c| c.name.clone()))
-                    .collect(),
-            )
+            explain(&expanded, checks, k, opts)?
         } else {
             None
         };
@@ -931,7 +1137,7 @@ pub fn check_weights(
         .collect();
     let results: Vec<Result<Vec<f64>, LpError>> = goals
         .par_iter()
-        .map(|g| admissible_lp(&rows, k, relax, *g, opts.backend))
+        .map(|g| admissible_lp(&rows, k, relax, *g, stated, opts.backend))
         .collect();
     let mut results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let nearest_w = if stated_admissible {
@@ -1267,6 +1473,40 @@ mod tests {
         assert!(matches!(err, Err(LpError::TooManyPairs { ref check, .. }) if check == "need"));
     }
 
+    /// U0 ⪰ U1 ⪰ U2 on both factors, but U0 has 100 times the population: U0 can never get
+    /// as much per head as U1, whatever the weights. The conflict names that pair.
+    #[test]
+    fn an_impossible_pair_is_named() {
+        let pool = PoolShares::new(
+            ids(3),
+            names(2),
+            transpose(&[vec![0.5, 0.3, 0.2], vec![0.4, 0.35, 0.25]]),
+            None,
+            100.0,
+        )
+        .unwrap();
+        let data = CheckData::new(pool, Some(vec![100.0, 1.0, 1.0]), None, vec![]).unwrap();
+        let checks = vec![
+            bounds("f0 <= 0.9", "f0", 0.0, 0.9),
+            NamedCheck {
+                name: "need".into(),
+                rule: Rule::NeedMonotone {
+                    dominance: Dominance::Share,
+                    max_pairs: 100,
+                },
+            },
+        ];
+        for backend in [Backend::Clarabel, Backend::Microlp] {
+            let opts = CheckOptions {
+                backend,
+                ..CheckOptions::default()
+            };
+            let r = check_weights(&data, &checks, &[0.5, 0.5], &opts).unwrap();
+            assert!(!r.admissible);
+            assert_eq!(r.conflict, Some(vec!["need: u0 >= u1".to_string()]));
+        }
+    }
+
     #[test]
     fn identical_units_are_chained() {
         let pool = PoolShares::new(
@@ -1512,6 +1752,97 @@ mod tests {
             }
         }
         assert!(compared > 5);
+    }
+
+    /// Random rule sets: whenever infeasible, the reported conflict is infeasible and every
+    /// proper subset obtained by dropping one member is feasible.
+    #[test]
+    fn random_conflicts_are_minimal() {
+        let mut rng = Rng::new(17);
+        let mut infeasible = 0;
+        for trial in 0..40 {
+            let (n, k) = (10, 3);
+            let pool = PoolShares::new(ids(n), names(k), random_shares(&mut rng, n, k), None, 1e6)
+                .unwrap();
+            let pop: Vec<f64> = (0..n).map(|_| 10.0 + 100.0 * rng.unit()).collect();
+            let groups: Vec<Group> = (0..3)
+                .map(|g| Group {
+                    name: format!("g{g}"),
+                    members: (0..n).map(|i| (i + g) % 3 == 0).collect(),
+                })
+                .collect();
+            let data = CheckData::new(pool, Some(pop), None, groups).unwrap();
+            let mut checks = Vec::new();
+            for g in 0..3 {
+                checks.push(NamedCheck {
+                    name: format!("pc{g}"),
+                    rule: Rule::GroupPerCapita {
+                        group: format!("g{g}"),
+                        min_ratio: 0.9 + 0.25 * rng.unit(),
+                    },
+                });
+            }
+            for f in 0..k {
+                let lo = 0.4 * rng.unit();
+                checks.push(bounds(&format!("b{f}"), &format!("f{f}"), lo, lo + 0.3));
+            }
+            let backend = if trial % 2 == 0 {
+                Backend::Clarabel
+            } else {
+                Backend::Microlp
+            };
+            let opts = CheckOptions {
+                backend,
+                ..CheckOptions::default()
+            };
+            if let Some(conflict) = minimal_conflict(&data, &checks, &opts).unwrap() {
+                infeasible += 1;
+                assert!(!conflict.is_empty());
+                assert_minimal(&data, &checks, &conflict, &opts);
+            }
+        }
+        assert!(infeasible >= 5, "only {infeasible} infeasible cases");
+    }
+
+    /// Row generation reaches the same optima as solving with every row at once.
+    #[test]
+    fn row_generation_matches_the_full_lp() {
+        let mut rng = Rng::new(8);
+        let k = 5;
+        for trial in 0..4 {
+            let wf = random_simplex(&mut rng, k);
+            let rows: Vec<(Vec<f64>, f64)> = (0..2000)
+                .map(|_| {
+                    let r: Vec<f64> = (0..k).map(|_| rng.unit() - 0.5).collect();
+                    let v: f64 = r.iter().zip(&wf).map(|(a, b)| a * b).sum();
+                    // trials 0, 1 feasible around wf; 2, 3 with some impossible rows
+                    let shift = if trial < 2 {
+                        -0.1 * rng.unit()
+                    } else {
+                        0.05 * rng.unit()
+                    };
+                    (r, v + shift)
+                })
+                .collect();
+            let (t_lazy, _) = min_violation(&rows, k, Backend::Clarabel).unwrap();
+            let (t_full, _) = min_violation_direct(&rows, k, Backend::Clarabel).unwrap();
+            assert!((t_lazy - t_full).abs() < 1e-8, "{t_lazy} vs {t_full}");
+            if trial < 2 {
+                assert!(t_full < 1e-8);
+                let w0 = vec![1.0 / k as f64; k];
+                for goal in [Goal::Min(0), Goal::Max(1), Goal::Nearest(&w0)] {
+                    let lazy = admissible_lp(&rows, k, 0.0, goal, &w0, Backend::Clarabel).unwrap();
+                    let full = admissible_lp_direct(&rows, k, goal, Backend::Clarabel).unwrap();
+                    let obj = |w: &[f64]| match goal {
+                        Goal::Min(j) | Goal::Max(j) => w[j],
+                        Goal::Nearest(s) => w.iter().zip(s).map(|(a, b)| (a - b).abs()).sum(),
+                    };
+                    assert!((obj(&lazy) - obj(&full)).abs() < 1e-7, "{lazy:?} {full:?}");
+                }
+            } else {
+                assert!(t_full > 1e-6);
+            }
+        }
     }
 
     #[test]

@@ -338,6 +338,8 @@ pub fn weight_ranges(
         } else {
             Sense::Minimise
         });
+        // ranges are reported to ~1e-7; the looser tolerance saves a few iterations
+        lp.set_tolerance(1e-9);
         let u: Vec<usize> = (0..k).map(|_| lp.var(0.0, 1.0)).collect();
         let t = lp.var(0.0, f64::INFINITY);
         lp.row(u.iter().map(|&x| (x, 1.0)).collect(), Cmp::Eq, 1.0);

@@ -70,6 +70,7 @@ pub(crate) struct Lp {
     objective: Vec<(usize, f64)>,
     sense: Sense,
     time_limit: Option<f64>,
+    tol: f64,
 }
 
 impl Lp {
@@ -81,6 +82,7 @@ impl Lp {
             objective: Vec::new(),
             sense,
             time_limit: None,
+            tol: 1e-10,
         }
     }
 
@@ -112,6 +114,11 @@ impl Lp {
     /// Adds `coef·x[idx]` to the objective.
     pub fn objective(&mut self, idx: usize, coef: f64) {
         self.objective.push((idx, coef));
+    }
+
+    /// Clarabel's gap and feasibility tolerances (default 1e-10).
+    pub fn set_tolerance(&mut self, tol: f64) {
+        self.tol = tol;
     }
 
     /// Wall-clock limit for microlp's branch and bound (seconds).
@@ -223,11 +230,12 @@ fn solve_inner(lp: &Lp, backend: Backend) -> Result<Solved, Failure> {
     let (x, proven_optimal) = match backend {
         Backend::Clarabel => {
             let mut model = unsolved.using(good_lp::clarabel);
+            let tol = lp.tol;
             model
                 .settings()
-                .tol_gap_abs(1e-10)
-                .tol_gap_rel(1e-10)
-                .tol_feas(1e-10)
+                .tol_gap_abs(tol)
+                .tol_gap_rel(tol)
+                .tol_feas(tol)
                 .max_iter(400);
             for c in constraints {
                 model.add_constraint(c);
