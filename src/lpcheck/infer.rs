@@ -692,3 +692,74 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod fuzz {
+    use super::*;
+    use crate::lpcheck::{check_weights, CheckData, CheckOptions, NamedCheck, PoolShares, Rule};
+    use proptest::prelude::*;
+
+    fn any_f64() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            4 => 0.0..1.0f64,
+            1 => Just(0.0),
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => -1.0..0.0f64,
+            1 => 1e-300..1e-250f64,
+            1 => 1e250..1e300f64,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the numbers, inference and checks return a value (Ok or Err), never panic.
+        #[test]
+        fn never_panics(
+            n in 1usize..5,
+            k in 1usize..3,
+            cells in proptest::collection::vec(any_f64(), 20),
+            actual in proptest::collection::vec(any_f64(), 5),
+            backend in prop_oneof![Just(Backend::Clarabel), Just(Backend::Microlp)],
+        ) {
+            let ids: Vec<String> = (0..n).map(|i| format!("u{i}")).collect();
+            let names: Vec<String> = (0..k).map(|j| format!("f{j}")).collect();
+            let shares: Vec<Vec<f64>> =
+                (0..n).map(|i| (0..k).map(|j| cells[i * k + j]).collect()).collect();
+            if let Ok(input) =
+                InferInput::new(ids.clone(), names.clone(), shares.clone(), actual[..n].to_vec())
+            {
+                let opts = InferOptions { backend, ..InferOptions::default() };
+                let _ = infer_weights(&input, &opts);
+            }
+            // normalise columns so that some cases pass validation
+            let col_sums: Vec<f64> =
+                (0..k).map(|j| shares.iter().map(|r| r[j]).sum::<f64>()).collect();
+            let norm: Vec<Vec<f64>> = shares
+                .iter()
+                .map(|r| r.iter().zip(&col_sums).map(|(x, s)| x / s).collect())
+                .collect();
+            if let Ok(pool) = PoolShares::new(ids, names.clone(), norm, None, 100.0) {
+                let data = CheckData::new(pool, Some(vec![1.0; n]), None, vec![]).unwrap();
+                let checks = vec![
+                    NamedCheck {
+                        name: "b".into(),
+                        rule: Rule::WeightBounds { factor: names[0].clone(), lo: 0.1, hi: 0.9 },
+                    },
+                    NamedCheck {
+                        name: "need".into(),
+                        rule: Rule::NeedMonotone {
+                            dominance: crate::lpcheck::Dominance::Share,
+                            max_pairs: 100,
+                        },
+                    },
+                ];
+                let w = vec![1.0 / k as f64; k];
+                let opts = CheckOptions { backend, ..CheckOptions::default() };
+                let _ = check_weights(&data, &checks, &w, &opts);
+            }
+        }
+    }
+}
