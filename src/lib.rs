@@ -23,6 +23,7 @@
 
 pub mod alloc;
 pub mod error;
+pub mod lpcheck;
 pub mod model;
 pub mod money;
 pub mod output;
