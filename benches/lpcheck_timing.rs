@@ -5,9 +5,8 @@ use std::error::Error;
 use std::time::Instant;
 
 use fundsim::lpcheck::{
-    adjusted_actual_shares, benefit_of_doubt, check_weights, fit_l1, fit_linf, need_pairs,
-    weight_ranges, Backend, CheckData, CheckOptions, DeaInput, DeaOptions, Dominance, Group,
-    InferInput, NamedCheck, PoolShares, Rule,
+    adjusted_actual_shares, benefit_of_doubt, check_weights, fit_l1, fit_linf, need_pairs, weight_ranges, Backend, CheckData, CheckOptions,
+    DeaInput, DeaOptions, Dominance, Group, InferInput, NamedCheck, PoolShares, Rule,
 };
 
 struct Rng(u64);
@@ -58,20 +57,12 @@ fn main() -> Result<(), Box<dyn Error>> {
             raw.iter().map(|x| x / s).collect()
         })
         .collect();
-    let shares: Vec<Vec<f64>> = (0..n)
-        .map(|i| cols.iter().map(|c| c[i]).collect())
-        .collect();
+    let shares: Vec<Vec<f64>> = (0..n).map(|i| cols.iter().map(|c| c[i]).collect()).collect();
     let ids: Vec<String> = (0..n).map(|i| format!("{}", 620000 + i)).collect();
     let names: Vec<String> = (0..k).map(|j| format!("f{j}")).collect();
     let w: Vec<f64> = [0.3, 0.2, 0.15, 0.1, 0.1, 0.05, 0.05, 0.05].to_vec();
     let adjust: Vec<f64> = (0..n).map(|_| 0.8 + 0.4 * rng.unit()).collect();
-    let pool = PoolShares::new(
-        ids.clone(),
-        names.clone(),
-        shares.clone(),
-        Some(adjust.clone()),
-        3e10,
-    )?;
+    let pool = PoolShares::new(ids.clone(), names.clone(), shares.clone(), Some(adjust.clone()), 3e10)?;
     let mut y = pool.amounts(&w).ok_or("amounts")?;
     for (i, f) in [(10, 0.2), (1000, -0.2), (2000, 0.2)] {
         y[i] *= 1.0 + f;
@@ -91,21 +82,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         best = best.min(ms(t));
     }
     let fit = fit.ok_or("no fit")?;
-    let err = fit
-        .weights
-        .iter()
-        .zip(&w)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let err = fit.weights.iter().zip(&w).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     println!("L1 inference {n} x {k} (clarabel): best of {reps} {best:.1} ms wall, {best_cpu:.1} ms CPU, max |w - w_true| = {err:.2e}");
 
     let t = Instant::now();
     let linf = fit_linf(&input, Backend::Clarabel)?;
-    println!(
-        "L-inf fit (clarabel): {:.1} ms (error {:.2e})",
-        ms(t),
-        linf.error
-    );
+    println!("L-inf fit (clarabel): {:.1} ms (error {:.2e})", ms(t), linf.error);
 
     let t = Instant::now();
     let c = process_cpu_ms();
@@ -207,11 +189,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     let t = Instant::now();
     let pairs = need_pairs(&data, Dominance::SharePerCapita, 1_000_000)?;
-    println!(
-        "  per-head dominance: {} pairs generated in {:.1} ms",
-        pairs.len(),
-        ms(t)
-    );
+    println!("  per-head dominance: {} pairs generated in {:.1} ms", pairs.len(), ms(t));
     let t = Instant::now();
     let r = check_weights(&data, &checks[1..], &w, &CheckOptions::default())?;
     println!(
@@ -224,9 +202,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     for (units, items, max_binaries) in [(30, 4, 30), (60, 5, 60), (120, 6, 30)] {
-        let values: Vec<Vec<f64>> = (0..units)
-            .map(|_| (0..items).map(|_| rng.unit()).collect())
-            .collect();
+        let values: Vec<Vec<f64>> = (0..units).map(|_| (0..items).map(|_| rng.unit()).collect()).collect();
         let dea = DeaInput::new(
             (0..units).map(|i| format!("u{i}")).collect(),
             (0..items).map(|j| format!("i{j}")).collect(),
@@ -243,10 +219,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 ..DeaOptions::default()
             },
         )?;
-        let exact = res
-            .iter()
-            .filter(|u| u.rank.best.is_exact() && u.rank.worst.is_exact())
-            .count();
+        let exact = res.iter().filter(|u| u.rank.best.is_exact() && u.rank.worst.is_exact()).count();
         println!(
             "DEA {units} units x {items} items (max_binaries {max_binaries}): {:.1} ms, {exact}/{units} rank ranges exact",
             ms(t)

@@ -32,8 +32,18 @@ struct Outcome {
 fn run(command: &str, scenario: &Path) -> Outcome {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let o = cargo_bin_cmd!("fundsim").arg(command).arg(scenario).arg("--out").arg(&out).output().unwrap();
-    Outcome { code: o.status.code(), stderr: String::from_utf8_lossy(&o.stderr).into_owned(), wrote: out.exists() }
+    let o = cargo_bin_cmd!("fundsim")
+        .arg(command)
+        .arg(scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    Outcome {
+        code: o.status.code(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        wrote: out.exists(),
+    }
 }
 
 fn check_case(name: &str, e: &Expect, o: &Outcome) -> Vec<String> {
@@ -78,7 +88,11 @@ fn corpus() -> PathBuf {
 
 #[test]
 fn every_bad_input_fails_cleanly_naming_its_location() {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(corpus()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("expect.toml").is_file()).collect();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expect.toml").is_file())
+        .collect();
     names.sort();
     assert!(names.len() >= 40, "the corpus has {} cases", names.len());
     let mut fails = Vec::new();
@@ -88,7 +102,13 @@ fn every_bad_input_fails_cleanly_naming_its_location() {
         let o = run(&e.command, dir);
         fails.extend(check_case(&name, &e, &o));
     }
-    assert!(fails.is_empty(), "{} of {} cases failed:\n{}", fails.len(), names.len(), fails.join("\n"));
+    assert!(
+        fails.is_empty(),
+        "{} of {} cases failed:\n{}",
+        fails.len(),
+        names.len(),
+        fails.join("\n")
+    );
 }
 
 #[test]
@@ -118,7 +138,11 @@ fn a_ten_megabyte_field_is_rejected_with_its_location() {
     std::fs::write(dir.path().join("units.csv"), units).unwrap();
     let o = run("validate", dir.path());
     assert_eq!(o.code, Some(2), "{}", &o.stderr[..o.stderr.len().min(500)]);
-    assert!(o.stderr.contains("units.csv:3: field `name`"), "{}", &o.stderr[..o.stderr.len().min(500)]);
+    assert!(
+        o.stderr.contains("units.csv:3: field `name`"),
+        "{}",
+        &o.stderr[..o.stderr.len().min(500)]
+    );
     assert!(o.stderr.len() < 10_000, "the message must not echo the field");
 }
 
@@ -131,7 +155,13 @@ fn an_output_folder_that_is_a_file_is_a_usage_error_and_nothing_is_written() {
     std::fs::write(scen.join("units.csv"), "id,name,parent_id,level\nP,省,,province\nC1,甲市,P,city\nC2,乙市,P,city\nK11,甲一县,C1,county\nK12,甲二县,C1,county\nK21,乙一县,C2,county\nK22,乙二县,C2,county\n").unwrap();
     let file = dir.path().join("out");
     std::fs::write(&file, "precious").unwrap();
-    let o = cargo_bin_cmd!("fundsim").arg("allocate").arg(&scen).arg("--out").arg(&file).output().unwrap();
+    let o = cargo_bin_cmd!("fundsim")
+        .arg("allocate")
+        .arg(&scen)
+        .arg("--out")
+        .arg(&file)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a folder"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");

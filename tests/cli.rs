@@ -25,7 +25,10 @@ fn bundled_scenarios_match_their_golden_allocation() {
         let tmp = tempfile::tempdir().unwrap();
         let got = allocate_to(&root().join("scenarios").join(name), tmp.path());
         let want = std::fs::read(root().join("tests/golden").join(name).join("allocation.csv")).unwrap();
-        assert!(got == want, "{name}: allocation.csv differs from tests/golden/{name}/allocation.csv");
+        assert!(
+            got == want,
+            "{name}: allocation.csv differs from tests/golden/{name}/allocation.csv"
+        );
     }
 }
 
@@ -35,14 +38,27 @@ fn the_default_scenario_is_gansu_and_the_summary_names_the_extremes() {
     let o = run(&["allocate", "--out", tmp.path().to_str().unwrap()], &root());
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("gansu-2018") && out.contains("75 recipients") && out.contains("largest") && out.contains("per capita"), "{out}");
+    assert!(
+        out.contains("gansu-2018") && out.contains("75 recipients") && out.contains("largest") && out.contains("per capita"),
+        "{out}"
+    );
     assert!(tmp.path().join("allocation.csv").exists());
 }
 
 #[test]
 fn json_output_is_the_allocation_rows() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = run(&["allocate", "scenarios/union-2019", "--out", tmp.path().to_str().unwrap(), "--format", "json"], &root());
+    let o = run(
+        &[
+            "allocate",
+            "scenarios/union-2019",
+            "--out",
+            tmp.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &root(),
+    );
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let rows = v.as_array().unwrap();
@@ -76,13 +92,24 @@ fn validate_prints_a_summary_and_writes_nothing() {
 fn spreadsheet_style_inputs_read_the_same_with_warnings_naming_the_cells() {
     let tmp = tempfile::tempdir().unwrap();
     let plain = allocate_to(&root().join("tests/fixtures/plain"), &tmp.path().join("a"));
-    let o = run(&["allocate", "tests/fixtures/spreadsheet", "--out", tmp.path().join("b").to_str().unwrap()], &root());
+    let o = run(
+        &[
+            "allocate",
+            "tests/fixtures/spreadsheet",
+            "--out",
+            tmp.path().join("b").to_str().unwrap(),
+        ],
+        &root(),
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("factors.csv:3: field `pop`") && err.contains("full-width"), "{err}");
     assert!(err.contains("GB18030"), "{err}");
     let got = std::fs::read(tmp.path().join("b/allocation.csv")).unwrap();
-    assert_eq!(String::from_utf8(got).unwrap().replace("spreadsheet", "plain"), String::from_utf8(plain).unwrap());
+    assert_eq!(
+        String::from_utf8(got).unwrap().replace("spreadsheet", "plain"),
+        String::from_utf8(plain).unwrap()
+    );
 }
 
 #[test]
@@ -94,7 +121,9 @@ fn xlsx_factors_read_the_same_as_csv() {
     for f in ["units.csv", "scenario.toml"] {
         std::fs::copy(root().join("tests/fixtures/plain").join(f), dir.join(f)).unwrap();
     }
-    let toml = std::fs::read_to_string(dir.join("scenario.toml")).unwrap().replace("factors.csv", "factors.xlsx");
+    let toml = std::fs::read_to_string(dir.join("scenario.toml"))
+        .unwrap()
+        .replace("factors.csv", "factors.xlsx");
     std::fs::write(dir.join("scenario.toml"), toml).unwrap();
     let csv = std::fs::read_to_string(root().join("tests/fixtures/plain/factors.csv")).unwrap();
     let mut wb = rust_xlsxwriter::Workbook::new();

@@ -11,8 +11,15 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 fn options() -> impl Strategy<Value = SynthOptions> {
-    (1usize..6, 0usize..30, any::<u64>(), prop::sample::select(vec!["1", "100", "0.01"]), prop::sample::select(vec!["0", "0.02", "0.05"]), any::<bool>()).prop_map(
-        |(cities, extra, seed, rounding, reserve, bounds)| SynthOptions {
+    (
+        1usize..6,
+        0usize..30,
+        any::<u64>(),
+        prop::sample::select(vec!["1", "100", "0.01"]),
+        prop::sample::select(vec!["0", "0.02", "0.05"]),
+        any::<bool>(),
+    )
+        .prop_map(|(cities, extra, seed, rounding, reserve, bounds)| SynthOptions {
             cities,
             counties: cities * 2 + extra,
             seed,
@@ -20,8 +27,7 @@ fn options() -> impl Strategy<Value = SynthOptions> {
             rounding: rounding.parse().unwrap(),
             reserve: reserve.parse().unwrap(),
             bounds,
-        },
-    )
+        })
 }
 
 fn csv_of(f: &SynthFiles) -> Vec<u8> {

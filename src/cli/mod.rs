@@ -3,7 +3,9 @@
 //! or usage.
 
 pub mod allocate;
+pub mod check_weights;
 pub mod common;
+pub mod infer_weights;
 pub mod synth;
 pub mod validate;
 pub mod write;
@@ -26,6 +28,10 @@ enum Command {
     Validate(validate::Args),
     /// Factor-method allocation, all stages: allocation.csv.
     Allocate(allocate::Args),
+    /// LP check of the stated weights against the [[check]] policy rules.
+    CheckWeights(check_weights::Args),
+    /// LP inference of the weights an actual distribution (actual.csv) implies.
+    InferWeights(infer_weights::Args),
     /// Write a seeded synthetic scenario folder at any scale.
     Synth(synth::Args),
 }
@@ -37,6 +43,8 @@ pub enum CliError {
     Input(fundsim::error::InputErrors),
     /// Bad usage or an output that cannot be written: exit 2.
     Usage(String),
+    /// The run found problems the user asked to be told about: exit 1.
+    Found(String),
 }
 
 impl From<fundsim::error::InputErrors> for CliError {
@@ -58,6 +66,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Allocate(a) => allocate::run(a),
+        Command::CheckWeights(a) => check_weights::run(a),
+        Command::InferWeights(a) => infer_weights::run(a),
         Command::Synth(a) => synth::run(a),
     };
     match result {
@@ -69,6 +79,10 @@ pub fn main() -> ExitCode {
         Err(CliError::Usage(m)) => {
             eprintln!("error: {m}");
             ExitCode::from(2)
+        }
+        Err(CliError::Found(m)) => {
+            eprintln!("{m}");
+            ExitCode::from(1)
         }
     }
 }

@@ -68,12 +68,7 @@ impl CheckData {
     /// Validates: `population` (for per-capita rules) finite and `> 0` per unit;
     /// `last_year` (for growth rules) finite and `≥ 0`; every group with one flag per unit,
     /// non-empty, names unique.
-    pub fn new(
-        pool: PoolShares,
-        population: Option<Vec<f64>>,
-        last_year: Option<Vec<f64>>,
-        groups: Vec<Group>,
-    ) -> Result<Self, LpError> {
+    pub fn new(pool: PoolShares, population: Option<Vec<f64>>, last_year: Option<Vec<f64>>, groups: Vec<Group>) -> Result<Self, LpError> {
         let n = pool.n_units();
         if let Some(p) = &population {
             check_vector("population", p, n, true)?;
@@ -88,10 +83,7 @@ impl CheckData {
                 return Err(LpError::input(field, "duplicate group name"));
             }
             if g.members.len() != n {
-                return Err(LpError::input(
-                    field,
-                    format!("{} flags, expected {n}", g.members.len()),
-                ));
+                return Err(LpError::input(field, format!("{} flags, expected {n}", g.members.len())));
             }
             if !g.members.iter().any(|&m| m) {
                 return Err(LpError::input(field, "the group has no member"));
@@ -126,14 +118,7 @@ impl CheckData {
         self.groups
             .iter()
             .find(|g| g.name == name)
-            .map(|g| {
-                g.members
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &m)| m)
-                    .map(|(i, _)| i)
-                    .collect()
-            })
+            .map(|g| g.members.iter().enumerate().filter(|(_, &m)| m).map(|(i, _)| i).collect())
             .ok_or_else(|| LpError::UnknownGroup {
                 check: check.to_string(),
                 group: name.to_string(),
@@ -249,10 +234,7 @@ impl LinearRow {
     fn scaled(&self) -> Option<(Vec<f64>, f64)> {
         let norm = self.coef.iter().fold(self.rhs.abs(), |m, c| m.max(c.abs()));
         if norm > 0.0 {
-            Some((
-                self.coef.iter().map(|c| c / norm).collect(),
-                self.rhs / norm,
-            ))
+            Some((self.coef.iter().map(|c| c / norm).collect(), self.rhs / norm))
         } else {
             None
         }
@@ -375,11 +357,7 @@ fn dominates(a: &[f64], b: &[f64]) -> bool {
 /// dominated units plus `O(candidates × covers × K)` for the reduction. Fails with
 /// [`LpError::TooManyPairs`] (check name left empty) as soon as more than `cap` pairs are
 /// needed, and with [`LpError::MissingData`] for per-capita dominance without population.
-pub fn need_pairs(
-    data: &CheckData,
-    dominance: Dominance,
-    cap: usize,
-) -> Result<Vec<(usize, usize)>, LpError> {
+pub fn need_pairs(data: &CheckData, dominance: Dominance, cap: usize) -> Result<Vec<(usize, usize)>, LpError> {
     let vecs = need_vectors(data, dominance).ok_or(LpError::MissingData {
         check: String::new(),
         data: "population",
@@ -458,12 +436,7 @@ fn expand(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<Expanded>, LpEr
     let c = pool.adjust();
     // T_k = Σ_j c_j s_jk
     let t: Vec<f64> = (0..kf)
-        .map(|k| {
-            s.iter()
-                .zip(c)
-                .map(|(row, c)| c * row.get(k).copied().unwrap_or(0.0))
-                .sum()
-        })
+        .map(|k| s.iter().zip(c).map(|(row, c)| c * row.get(k).copied().unwrap_or(0.0)).sum())
         .collect();
     // S_k(G) = Σ_{i∈G} c_i s_ik
     let s_group = |members: &[usize]| -> Vec<f64> {
@@ -471,20 +444,12 @@ fn expand(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<Expanded>, LpEr
             .map(|k| {
                 members
                     .iter()
-                    .map(|&i| {
-                        c.get(i).copied().unwrap_or(0.0)
-                            * s.get(i).and_then(|r| r.get(k)).copied().unwrap_or(0.0)
-                    })
+                    .map(|&i| c.get(i).copied().unwrap_or(0.0) * s.get(i).and_then(|r| r.get(k)).copied().unwrap_or(0.0))
                     .sum()
             })
             .collect()
     };
-    let sum_over = |v: &[f64], members: &[usize]| -> f64 {
-        members
-            .iter()
-            .map(|&i| v.get(i).copied().unwrap_or(0.0))
-            .sum()
-    };
+    let sum_over = |v: &[f64], members: &[usize]| -> f64 { members.iter().map(|&i| v.get(i).copied().unwrap_or(0.0)).sum() };
 
     let mut out = Vec::with_capacity(checks.len());
     for (ci, ch) in checks.iter().enumerate() {
@@ -493,10 +458,7 @@ fn expand(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<Expanded>, LpEr
             if x.is_finite() {
                 Ok(())
             } else {
-                Err(LpError::input(
-                    format!("check `{name}`.{field}"),
-                    format!("{x} is not finite"),
-                ))
+                Err(LpError::input(format!("check `{name}`.{field}"), format!("{x} is not finite")))
             }
         };
         let row = |label: String, coef: Vec<f64>, rhs: f64| LinearRow {
@@ -521,9 +483,7 @@ fn expand(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<Expanded>, LpEr
                         format!("bounds [{lo}, {hi}] must satisfy 0 ≤ lo ≤ hi ≤ 1"),
                     ));
                 }
-                let unit = |sign: f64| -> Vec<f64> {
-                    (0..kf).map(|j| if j == k { sign } else { 0.0 }).collect()
-                };
+                let unit = |sign: f64| -> Vec<f64> { (0..kf).map(|j| if j == k { sign } else { 0.0 }).collect() };
                 Expanded {
                     rows: vec![
                         row(format!("{name} (lo)"), unit(1.0), *lo),
@@ -543,22 +503,14 @@ fn expand(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<Expanded>, LpEr
                 let p_all: f64 = p.iter().sum();
                 let p_g = sum_over(p, &members);
                 let sg = s_group(&members);
-                let coef = sg
-                    .iter()
-                    .zip(&t)
-                    .map(|(sg, t)| sg - min_ratio * (p_g / p_all) * t)
-                    .collect();
+                let coef = sg.iter().zip(&t).map(|(sg, t)| sg - min_ratio * (p_g / p_all) * t).collect();
                 Expanded {
                     rows: vec![row(name.clone(), coef, 0.0)],
                     pairs: Vec::new(),
                     members,
                 }
             }
-            Rule::GroupGrowth {
-                group,
-                ratio,
-                margin,
-            } => {
+            Rule::GroupGrowth { group, ratio, margin } => {
                 finite("ratio", *ratio)?;
                 finite("margin", *margin)?;
                 let members = data.group(name, group)?;
@@ -576,11 +528,7 @@ fn expand(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<Expanded>, LpEr
                 }
                 let target = l_g * (1.0 + ratio * (a / l_all - 1.0) + margin);
                 let sg = s_group(&members);
-                let coef = sg
-                    .iter()
-                    .zip(&t)
-                    .map(|(sg, t)| a * sg - target * t)
-                    .collect();
+                let coef = sg.iter().zip(&t).map(|(sg, t)| a * sg - target * t).collect();
                 Expanded {
                     rows: vec![row(name.clone(), coef, 0.0)],
                     pairs: Vec::new(),
@@ -591,21 +539,14 @@ fn expand(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<Expanded>, LpEr
                 finite("min_share", *min_share)?;
                 let members = data.group(name, group)?;
                 let sg = s_group(&members);
-                let coef = sg
-                    .iter()
-                    .zip(&t)
-                    .map(|(sg, t)| sg - min_share * t)
-                    .collect();
+                let coef = sg.iter().zip(&t).map(|(sg, t)| sg - min_share * t).collect();
                 Expanded {
                     rows: vec![row(name.clone(), coef, 0.0)],
                     pairs: Vec::new(),
                     members,
                 }
             }
-            Rule::NeedMonotone {
-                dominance,
-                max_pairs,
-            } => {
+            Rule::NeedMonotone { dominance, max_pairs } => {
                 let p = data.population().ok_or(LpError::MissingData {
                     check: name.clone(),
                     data: "population",
@@ -616,10 +557,7 @@ fn expand(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<Expanded>, LpEr
                         pairs,
                         cap,
                     },
-                    LpError::MissingData { data, .. } => LpError::MissingData {
-                        check: name.clone(),
-                        data,
-                    },
+                    LpError::MissingData { data, .. } => LpError::MissingData { check: name.clone(), data },
                     other => other,
                 })?;
                 let ids = pool.unit_ids();
@@ -627,8 +565,7 @@ fn expand(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<Expanded>, LpEr
                     .iter()
                     .map(|&(i, j)| {
                         let f = |u: usize, k: usize| {
-                            c.get(u).copied().unwrap_or(0.0)
-                                * s.get(u).and_then(|r| r.get(k)).copied().unwrap_or(0.0)
+                            c.get(u).copied().unwrap_or(0.0) * s.get(u).and_then(|r| r.get(k)).copied().unwrap_or(0.0)
                                 / p.get(u).copied().unwrap_or(1.0)
                         };
                         let coef = (0..kf).map(|k| f(i, k) - f(j, k)).collect();
@@ -651,30 +588,17 @@ fn expand(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<Expanded>, LpEr
 /// The linear rows `Σ_k coef_k w_k ≥ rhs` that the checks expand to (module doc derivation),
 /// unscaled, in check order. Exposed so that callers can feed the same LP to another solver.
 pub fn linear_rows(data: &CheckData, checks: &[NamedCheck]) -> Result<Vec<LinearRow>, LpError> {
-    Ok(expand(data, checks)?
-        .into_iter()
-        .flat_map(|e| e.rows)
-        .collect())
+    Ok(expand(data, checks)?.into_iter().flat_map(|e| e.rows).collect())
 }
 
 /// Natural slack at weights `w`, computed from the amounts directly, plus the binding pair.
-fn natural_slack(
-    data: &CheckData,
-    ch: &NamedCheck,
-    e: &Expanded,
-    w: &[f64],
-) -> (Option<f64>, Option<String>) {
+fn natural_slack(data: &CheckData, ch: &NamedCheck, e: &Expanded, w: &[f64]) -> (Option<f64>, Option<String>) {
     let pool = &data.pool;
     let a = pool.pool();
     let Some(y) = pool.amounts(w) else {
         return (None, None);
     };
-    let sum_over = |v: &[f64]| -> f64 {
-        e.members
-            .iter()
-            .map(|&i| v.get(i).copied().unwrap_or(0.0))
-            .sum()
-    };
+    let sum_over = |v: &[f64]| -> f64 { e.members.iter().map(|&i| v.get(i).copied().unwrap_or(0.0)).sum() };
     let y_g = sum_over(&y);
     match &ch.rule {
         Rule::WeightBounds { factor, lo, hi } => {
@@ -711,10 +635,7 @@ fn natural_slack(
                 .min_by(|x, y| x.0.total_cmp(&y.0));
             match worst {
                 Some((s, r)) => {
-                    let label = r
-                        .label
-                        .split_once(": ")
-                        .map_or(r.label.clone(), |(_, p)| p.to_string());
+                    let label = r.label.split_once(": ").map_or(r.label.clone(), |(_, p)| p.to_string());
                     (Some(s), Some(label))
                 }
                 None => (None, None),
@@ -760,11 +681,7 @@ fn simplex(lp: &mut Lp, k: usize) -> Vec<usize> {
 
 /// Phase 1: the smallest uniform relaxation `t ≥ 0` of the scaled rows that admits weights;
 /// returns `t*` and the weights `w*` reaching it.
-fn min_violation(
-    rows: &[(Vec<f64>, f64)],
-    k: usize,
-    backend: Backend,
-) -> Result<(f64, Vec<f64>), LpError> {
+fn min_violation(rows: &[(Vec<f64>, f64)], k: usize, backend: Backend) -> Result<(f64, Vec<f64>), LpError> {
     let uniform = vec![1.0 / k as f64; k];
     lazily(rows, &uniform, |sub| min_violation_direct(sub, k, backend))
 }
@@ -787,9 +704,7 @@ where
     if rows.len() <= LAZY_ABOVE {
         return solve(rows);
     }
-    let value = |r: &(Vec<f64>, f64), w: &[f64], t: f64| -> f64 {
-        r.0.iter().zip(w).map(|(c, w)| c * w).sum::<f64>() + t - r.1
-    };
+    let value = |r: &(Vec<f64>, f64), w: &[f64], t: f64| -> f64 { r.0.iter().zip(w).map(|(c, w)| c * w).sum::<f64>() + t - r.1 };
     let mut active = vec![false; rows.len()];
     let add = |w: &[f64], t: f64, active: &mut Vec<bool>, seed: bool| -> usize {
         let mut cand: Vec<(f64, usize)> = rows
@@ -811,12 +726,7 @@ where
     };
     add(w0, 0.0, &mut active, true);
     for _ in 0..rows.len().div_ceil(LAZY_BATCH) {
-        let subset: Vec<(Vec<f64>, f64)> = rows
-            .iter()
-            .zip(&active)
-            .filter(|(_, &a)| a)
-            .map(|(r, _)| r.clone())
-            .collect();
+        let subset: Vec<(Vec<f64>, f64)> = rows.iter().zip(&active).filter(|(_, &a)| a).map(|(r, _)| r.clone()).collect();
         let (t, w) = solve(&subset)?;
         if add(&w, t, &mut active, false) == 0 {
             return Ok((t, w));
@@ -825,11 +735,7 @@ where
     solve(rows)
 }
 
-fn min_violation_direct(
-    rows: &[(Vec<f64>, f64)],
-    k: usize,
-    backend: Backend,
-) -> Result<(f64, Vec<f64>), LpError> {
+fn min_violation_direct(rows: &[(Vec<f64>, f64)], k: usize, backend: Backend) -> Result<(f64, Vec<f64>), LpError> {
     let mut lp = Lp::new(Sense::Minimise);
     let w = simplex(&mut lp, k);
     let t = lp.var(0.0, f64::INFINITY);
@@ -840,19 +746,11 @@ fn min_violation_direct(
     }
     lp.objective(t, 1.0);
     let sol = lp::solve(&lp, backend).map_err(|f| LpError::solver("testing feasibility", f))?;
-    Ok((
-        sol.value(t).max(0.0),
-        w.iter().map(|&j| sol.value(j)).collect(),
-    ))
+    Ok((sol.value(t).max(0.0), w.iter().map(|&j| sol.value(j)).collect()))
 }
 
 /// `None` when the atoms selected by `mask` admit weights, else the phase-1 `(t*, w*)`.
-fn violation(
-    atoms: &[Atom],
-    mask: &[bool],
-    k: usize,
-    opts: &CheckOptions,
-) -> Result<Option<(f64, Vec<f64>)>, LpError> {
+fn violation(atoms: &[Atom], mask: &[bool], k: usize, opts: &CheckOptions) -> Result<Option<(f64, Vec<f64>)>, LpError> {
     let rows = scaled_rows(atoms, mask);
     if rows.is_empty() {
         return Ok(None);
@@ -861,12 +759,7 @@ fn violation(
     Ok((t > opts.feas_tol).then_some((t, w)))
 }
 
-fn is_feasible(
-    atoms: &[Atom],
-    mask: &[bool],
-    k: usize,
-    opts: &CheckOptions,
-) -> Result<bool, LpError> {
+fn is_feasible(atoms: &[Atom], mask: &[bool], k: usize, opts: &CheckOptions) -> Result<bool, LpError> {
     Ok(violation(atoms, mask, k, opts)?.is_none())
 }
 
@@ -881,12 +774,7 @@ const MAX_DELETION_ATOMS: usize = 400;
 /// program keeps that point optimal, so the rest is still infeasible with the same `t*`.
 /// (The reduced set is verified; if numerical noise made it feasible, the full set is used.)
 /// Then each remaining atom is dropped in turn and kept out if the rest stays infeasible.
-fn deletion_filter(
-    atoms: &[Atom],
-    k: usize,
-    opts: &CheckOptions,
-    max_atoms: usize,
-) -> Result<Option<Vec<usize>>, LpError> {
+fn deletion_filter(atoms: &[Atom], k: usize, opts: &CheckOptions, max_atoms: usize) -> Result<Option<Vec<usize>>, LpError> {
     let all = vec![true; atoms.len()];
     let Some((t, w)) = violation(atoms, &all, k, opts)? else {
         return Ok(None);
@@ -922,39 +810,21 @@ fn deletion_filter(
             }
         }
     }
-    Ok(Some(
-        mask.iter()
-            .enumerate()
-            .filter(|(_, &m)| m)
-            .map(|(i, _)| i)
-            .collect(),
-    ))
+    Ok(Some(mask.iter().enumerate().filter(|(_, &m)| m).map(|(i, _)| i).collect()))
 }
 
 /// Names of a minimal conflicting set: first over whole checks, then — when the set holds
 /// a need-monotonicity check — over its individual pair rows, so that the answer names the
 /// pairs (`"need: 620102 >= 620103"`) rather than the whole check. The refinement is skipped
 /// (the check name is kept) when too many pair rows are binding.
-fn explain(
-    expanded: &[Expanded],
-    checks: &[NamedCheck],
-    k: usize,
-    opts: &CheckOptions,
-) -> Result<Option<Vec<String>>, LpError> {
+fn explain(expanded: &[Expanded], checks: &[NamedCheck], k: usize, opts: &CheckOptions) -> Result<Option<Vec<String>>, LpError> {
     let atoms = check_atoms(expanded, checks);
     let Some(idx) = deletion_filter(&atoms, k, opts, usize::MAX)? else {
         return Ok(None);
     };
-    let names = || -> Vec<String> {
-        idx.iter()
-            .filter_map(|&i| atoms.get(i).map(|a| a.label.clone()))
-            .collect()
-    };
+    let names = || -> Vec<String> { idx.iter().filter_map(|&i| atoms.get(i).map(|a| a.label.clone())).collect() };
     let splittable = |i: usize| {
-        checks
-            .get(i)
-            .is_some_and(|c| matches!(c.rule, Rule::NeedMonotone { .. }))
-            && expanded.get(i).is_some_and(|e| e.rows.len() > 1)
+        checks.get(i).is_some_and(|c| matches!(c.rule, Rule::NeedMonotone { .. })) && expanded.get(i).is_some_and(|e| e.rows.len() > 1)
     };
     if !idx.iter().any(|&i| splittable(i)) {
         return Ok(Some(names()));
@@ -980,25 +850,16 @@ fn explain(
             });
         }
     }
-    Ok(Some(
-        match deletion_filter(&fine, k, opts, MAX_DELETION_ATOMS)? {
-            Some(fidx) => fidx
-                .iter()
-                .filter_map(|&i| fine.get(i).map(|a| a.label.clone()))
-                .collect(),
-            None => names(),
-        },
-    ))
+    Ok(Some(match deletion_filter(&fine, k, opts, MAX_DELETION_ATOMS)? {
+        Some(fidx) => fidx.iter().filter_map(|&i| fine.get(i).map(|a| a.label.clone())).collect(),
+        None => names(),
+    }))
 }
 
 /// When the checks admit no weights: the names of a minimal conflicting subset (deletion
 /// filter, module doc; need-monotonicity checks refined to pair rows); `None` when admissible
 /// weights exist.
-pub fn minimal_conflict(
-    data: &CheckData,
-    checks: &[NamedCheck],
-    opts: &CheckOptions,
-) -> Result<Option<Vec<String>>, LpError> {
+pub fn minimal_conflict(data: &CheckData, checks: &[NamedCheck], opts: &CheckOptions) -> Result<Option<Vec<String>>, LpError> {
     let expanded = expand(data, checks)?;
     explain(&expanded, checks, data.pool.n_factors(), opts)
 }
@@ -1014,18 +875,11 @@ fn admissible_lp(
     backend: Backend,
 ) -> Result<Vec<f64>, LpError> {
     let relaxed: Vec<(Vec<f64>, f64)> = rows.iter().map(|(c, b)| (c.clone(), b - relax)).collect();
-    let (_, w) = lazily(&relaxed, w0, |sub| {
-        Ok((0.0, admissible_lp_direct(sub, k, goal, backend)?))
-    })?;
+    let (_, w) = lazily(&relaxed, w0, |sub| Ok((0.0, admissible_lp_direct(sub, k, goal, backend)?)))?;
     Ok(w)
 }
 
-fn admissible_lp_direct(
-    rows: &[(Vec<f64>, f64)],
-    k: usize,
-    goal: Goal<'_>,
-    backend: Backend,
-) -> Result<Vec<f64>, LpError> {
+fn admissible_lp_direct(rows: &[(Vec<f64>, f64)], k: usize, goal: Goal<'_>, backend: Backend) -> Result<Vec<f64>, LpError> {
     let sense = match goal {
         Goal::Max(_) => Sense::Maximise,
         _ => Sense::Minimise,
@@ -1070,12 +924,7 @@ enum Goal<'a> {
 ///
 /// Numbers from clarabel are clamped: weights within 1e-9 of 0 or 1 are snapped, the nearest
 /// weights are renormalised to sum to 1.
-pub fn check_weights(
-    data: &CheckData,
-    checks: &[NamedCheck],
-    stated: &[f64],
-    opts: &CheckOptions,
-) -> Result<WeightCheck, LpError> {
+pub fn check_weights(data: &CheckData, checks: &[NamedCheck], stated: &[f64], opts: &CheckOptions) -> Result<WeightCheck, LpError> {
     let k = data.pool.n_factors();
     check_weights_vector("stated", stated, k)?;
     if !(opts.feas_tol.is_finite() && opts.feas_tol > 0.0) {
@@ -1087,11 +936,7 @@ pub fn check_weights(
         .iter()
         .zip(&expanded)
         .map(|(ch, e)| {
-            let satisfied = e
-                .rows
-                .iter()
-                .filter_map(|r| r.scaled_value(stated))
-                .all(|v| v >= -opts.feas_tol);
+            let satisfied = e.rows.iter().filter_map(|r| r.scaled_value(stated)).all(|v| v >= -opts.feas_tol);
             let (slack, binding) = natural_slack(data, ch, e, stated);
             CheckOutcome {
                 name: ch.name.clone(),
@@ -1109,11 +954,7 @@ pub fn check_weights(
     let rows = scaled_rows(&atoms, &vec![true; atoms.len()]);
     let admissible = rows.is_empty() || min_violation(&rows, k, opts.backend)?.0 <= opts.feas_tol;
     if !admissible {
-        let conflict = if opts.explain {
-            explain(&expanded, checks, k, opts)?
-        } else {
-            None
-        };
+        let conflict = if opts.explain { explain(&expanded, checks, k, opts)? } else { None };
         return Ok(WeightCheck {
             outcomes,
             stated_admissible,
@@ -1126,15 +967,8 @@ pub fn check_weights(
 
     let relax = 2.0 * opts.feas_tol;
     // Stated weights that satisfy every check are their own nearest admissible weights.
-    let stated_goal = if stated_admissible {
-        None
-    } else {
-        Some(Goal::Nearest(stated))
-    };
-    let goals: Vec<Goal<'_>> = (0..k)
-        .flat_map(|j| [Goal::Min(j), Goal::Max(j)])
-        .chain(stated_goal)
-        .collect();
+    let stated_goal = if stated_admissible { None } else { Some(Goal::Nearest(stated)) };
+    let goals: Vec<Goal<'_>> = (0..k).flat_map(|j| [Goal::Min(j), Goal::Max(j)]).chain(stated_goal).collect();
     let results: Vec<Result<Vec<f64>, LpError>> = goals
         .par_iter()
         .map(|g| admissible_lp(&rows, k, relax, *g, stated, opts.backend))
@@ -1144,22 +978,12 @@ pub fn check_weights(
         stated.to_vec()
     } else {
         let raw = results.pop().unwrap_or_default();
-        lp::clamp_normalise(&raw, 1e-9)
-            .ok_or_else(|| LpError::Degenerate("nearest weights are all zero".to_string()))?
+        lp::clamp_normalise(&raw, 1e-9).ok_or_else(|| LpError::Degenerate("nearest weights are all zero".to_string()))?
     };
-    let distance = nearest_w
-        .iter()
-        .zip(stated)
-        .map(|(a, b)| (a - b).abs())
-        .sum::<f64>();
+    let distance = nearest_w.iter().zip(stated).map(|(a, b)| (a - b).abs()).sum::<f64>();
     let ranges = (0..k)
         .map(|j| {
-            let get = |r: usize| {
-                results
-                    .get(r)
-                    .and_then(|w| w.get(j))
-                    .map_or(0.0, |&x| lp::snap01(x, 1e-9))
-            };
+            let get = |r: usize| results.get(r).and_then(|w| w.get(j)).map_or(0.0, |&x| lp::snap01(x, 1e-9));
             FactorRange {
                 factor: data.pool.factor_names().get(j).cloned().unwrap_or_default(),
                 stated: stated.get(j).copied().unwrap_or(0.0),
@@ -1183,12 +1007,7 @@ pub fn check_weights(
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::lpcheck::testutil::{random_shares, random_simplex, Rng};
@@ -1203,9 +1022,7 @@ mod tests {
 
     fn transpose(cols: &[Vec<f64>]) -> Vec<Vec<f64>> {
         let n = cols[0].len();
-        (0..n)
-            .map(|i| cols.iter().map(|c| c[i]).collect())
-            .collect()
+        (0..n).map(|i| cols.iter().map(|c| c[i]).collect()).collect()
     }
 
     /// Two factors, three units (A, B, C):
@@ -1355,35 +1172,19 @@ mod tests {
             assert!(!r.admissible);
             assert!(r.ranges.is_none() && r.nearest.is_none());
             let conflict = r.conflict.unwrap();
-            assert_eq!(
-                conflict,
-                vec![
-                    "deep-poverty premium >= 1.9".to_string(),
-                    "poor >= 0.5".into()
-                ]
-            );
+            assert_eq!(conflict, vec!["deep-poverty premium >= 1.9".to_string(), "poor >= 0.5".into()]);
             assert_minimal(&data, &checks, &conflict, &opts);
         }
     }
 
-    fn assert_minimal(
-        data: &CheckData,
-        checks: &[NamedCheck],
-        conflict: &[String],
-        opts: &CheckOptions,
-    ) {
-        let subset: Vec<NamedCheck> = checks
-            .iter()
-            .filter(|c| conflict.contains(&c.name))
-            .cloned()
-            .collect();
+    fn assert_minimal(data: &CheckData, checks: &[NamedCheck], conflict: &[String], opts: &CheckOptions) {
+        let subset: Vec<NamedCheck> = checks.iter().filter(|c| conflict.contains(&c.name)).cloned().collect();
         assert!(
             minimal_conflict(data, &subset, opts).unwrap().is_some(),
             "the set itself must be infeasible"
         );
         for drop in conflict {
-            let rest: Vec<NamedCheck> =
-                subset.iter().filter(|c| &c.name != drop).cloned().collect();
+            let rest: Vec<NamedCheck> = subset.iter().filter(|c| &c.name != drop).cloned().collect();
             assert!(
                 minimal_conflict(data, &rest, opts).unwrap().is_none(),
                 "dropping {drop} must make the rest feasible"
@@ -1395,11 +1196,7 @@ mod tests {
     fn overlapping_conflicts_give_a_minimal_set() {
         let data = hand_data();
         // w1 ≤ 0.4 (per capita) against both w1 ≥ 0.5 and w1 ≥ 0.45 (b_A ≥ 0.335).
-        let checks = vec![
-            per_capita(),
-            bounds("poor >= 0.5", "poor", 0.5, 1.0),
-            min_share(0.335),
-        ];
+        let checks = vec![per_capita(), bounds("poor >= 0.5", "poor", 0.5, 1.0), min_share(0.335)];
         let opts = CheckOptions::default();
         let conflict = minimal_conflict(&data, &checks, &opts).unwrap().unwrap();
         assert_eq!(conflict.len(), 2);
@@ -1412,9 +1209,7 @@ mod tests {
         let data = hand_data();
         // A's share b_A = 0.2 + 0.3 w1 is at most 0.5
         let checks = vec![min_share(0.26), min_share(0.9)];
-        let conflict = minimal_conflict(&data, &checks, &CheckOptions::default())
-            .unwrap()
-            .unwrap();
+        let conflict = minimal_conflict(&data, &checks, &CheckOptions::default()).unwrap().unwrap();
         assert_eq!(conflict, vec!["A share >= 0.9".to_string()]);
     }
 
@@ -1454,14 +1249,7 @@ mod tests {
         assert!((r.nearest.unwrap().weights[0] - 4.0 / 9.0).abs() < 1e-7);
 
         let err = need_pairs(&data, Dominance::Share, 1).unwrap_err();
-        assert!(matches!(
-            err,
-            LpError::TooManyPairs {
-                pairs: 2,
-                cap: 1,
-                ..
-            }
-        ));
+        assert!(matches!(err, LpError::TooManyPairs { pairs: 2, cap: 1, .. }));
         let too_many = vec![NamedCheck {
             name: "need".into(),
             rule: Rule::NeedMonotone {
@@ -1509,14 +1297,7 @@ mod tests {
 
     #[test]
     fn identical_units_are_chained() {
-        let pool = PoolShares::new(
-            ids(4),
-            names(1),
-            vec![vec![0.3], vec![0.3], vec![0.3], vec![0.1]],
-            None,
-            1.0,
-        )
-        .unwrap();
+        let pool = PoolShares::new(ids(4), names(1), vec![vec![0.3], vec![0.3], vec![0.3], vec![0.1]], None, 1.0).unwrap();
         let data = CheckData::new(pool, Some(vec![1.0; 4]), None, vec![]).unwrap();
         let pairs = need_pairs(&data, Dominance::Share, 100).unwrap();
         // cycle 0→1→2→0 plus one covering edge from the class to unit 3
@@ -1569,13 +1350,7 @@ mod tests {
                 }
             }
             // no pair is implied by two others (it is a reduction) except within tie cycles
-            let full: usize = (0..n)
-                .map(|i| {
-                    (0..n)
-                        .filter(|&j| j != i && dominates(&s[i], &s[j]))
-                        .count()
-                })
-                .sum();
+            let full: usize = (0..n).map(|i| (0..n).filter(|&j| j != i && dominates(&s[i], &s[j])).count()).sum();
             assert!(pairs.len() <= full);
         }
     }
@@ -1592,8 +1367,7 @@ mod tests {
             let shares = random_shares(&mut rng, n, k);
             let adjust: Vec<f64> = (0..n).map(|_| 0.5 + rng.unit()).collect();
             let pool_amount = 1000.0 + 1e6 * rng.unit();
-            let pool = PoolShares::new(ids(n), names(k), shares, Some(adjust.clone()), pool_amount)
-                .unwrap();
+            let pool = PoolShares::new(ids(n), names(k), shares, Some(adjust.clone()), pool_amount).unwrap();
             let pop: Vec<f64> = (0..n).map(|_| 10.0 + 100.0 * rng.unit()).collect();
             let last: Vec<f64> = (0..n).map(|_| 1.0 + 1e5 * rng.unit()).collect();
             let members: Vec<bool> = (0..n).map(|i| i % 3 == 0).collect();
@@ -1642,16 +1416,8 @@ mod tests {
             for _ in 0..10 {
                 let w = random_simplex(&mut rng, k);
                 let y = data.pool().amounts(&w).unwrap();
-                let d: f64 = data
-                    .pool()
-                    .base_shares(&w)
-                    .iter()
-                    .zip(&adjust)
-                    .map(|(b, c)| b * c)
-                    .sum();
-                let lin = |r: &LinearRow| -> f64 {
-                    r.coef.iter().zip(&w).map(|(c, w)| c * w).sum::<f64>() - r.rhs
-                };
+                let d: f64 = data.pool().base_shares(&w).iter().zip(&adjust).map(|(b, c)| b * c).sum();
+                let lin = |r: &LinearRow| -> f64 { r.coef.iter().zip(&w).map(|(c, w)| c * w).sum::<f64>() - r.rhs };
                 let p_all: f64 = pop.iter().sum();
                 let p_g: f64 = (0..n).filter(|&i| members[i]).map(|i| pop[i]).sum();
                 let l_g: f64 = (0..n).filter(|&i| members[i]).map(|i| last[i]).sum();
@@ -1704,16 +1470,7 @@ mod tests {
             if !members.iter().any(|&m| m) {
                 continue;
             }
-            let data = CheckData::new(
-                pool,
-                Some(pop),
-                None,
-                vec![Group {
-                    name: "g".into(),
-                    members,
-                }],
-            )
-            .unwrap();
+            let data = CheckData::new(pool, Some(pop), None, vec![Group { name: "g".into(), members }]).unwrap();
             let checks = vec![
                 NamedCheck {
                     name: "pc".into(),
@@ -1762,8 +1519,7 @@ mod tests {
         let mut infeasible = 0;
         for trial in 0..40 {
             let (n, k) = (10, 3);
-            let pool = PoolShares::new(ids(n), names(k), random_shares(&mut rng, n, k), None, 1e6)
-                .unwrap();
+            let pool = PoolShares::new(ids(n), names(k), random_shares(&mut rng, n, k), None, 1e6).unwrap();
             let pop: Vec<f64> = (0..n).map(|_| 10.0 + 100.0 * rng.unit()).collect();
             let groups: Vec<Group> = (0..3)
                 .map(|g| Group {
@@ -1786,11 +1542,7 @@ mod tests {
                 let lo = 0.4 * rng.unit();
                 checks.push(bounds(&format!("b{f}"), &format!("f{f}"), lo, lo + 0.3));
             }
-            let backend = if trial % 2 == 0 {
-                Backend::Clarabel
-            } else {
-                Backend::Microlp
-            };
+            let backend = if trial % 2 == 0 { Backend::Clarabel } else { Backend::Microlp };
             let opts = CheckOptions {
                 backend,
                 ..CheckOptions::default()
@@ -1816,11 +1568,7 @@ mod tests {
                     let r: Vec<f64> = (0..k).map(|_| rng.unit() - 0.5).collect();
                     let v: f64 = r.iter().zip(&wf).map(|(a, b)| a * b).sum();
                     // trials 0, 1 feasible around wf; 2, 3 with some impossible rows
-                    let shift = if trial < 2 {
-                        -0.1 * rng.unit()
-                    } else {
-                        0.05 * rng.unit()
-                    };
+                    let shift = if trial < 2 { -0.1 * rng.unit() } else { 0.05 * rng.unit() };
                     (r, v + shift)
                 })
                 .collect();

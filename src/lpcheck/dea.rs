@@ -73,10 +73,7 @@ impl DeaInput {
         for (i, row) in values.iter().enumerate() {
             for (kk, &x) in row.iter().enumerate() {
                 if x > 1.0 {
-                    return Err(LpError::input(
-                        format!("values[{i}][{kk}]"),
-                        format!("{x} is outside [0, 1]"),
-                    ));
+                    return Err(LpError::input(format!("values[{i}][{kk}]"), format!("{x} is outside [0, 1]")));
                 }
             }
         }
@@ -110,9 +107,7 @@ impl DeaInput {
     }
 
     fn score(&self, i: usize, w: &[f64]) -> f64 {
-        self.values
-            .get(i)
-            .map_or(0.0, |r| r.iter().zip(w).map(|(x, w)| x * w).sum())
+        self.values.get(i).map_or(0.0, |r| r.iter().zip(w).map(|(x, w)| x * w).sum())
     }
 
     /// Greedy extreme of `d·w` over the admissible weights: the maximising (`max = true`) or
@@ -122,23 +117,15 @@ impl DeaInput {
         let mut rem = 1.0 - self.lo.iter().sum::<f64>();
         let mut order: Vec<usize> = (0..d.len()).collect();
         order.sort_by(|&a, &b| {
-            let (da, db) = (
-                d.get(a).copied().unwrap_or(0.0),
-                d.get(b).copied().unwrap_or(0.0),
-            );
-            let o = if max {
-                db.total_cmp(&da)
-            } else {
-                da.total_cmp(&db)
-            };
+            let (da, db) = (d.get(a).copied().unwrap_or(0.0), d.get(b).copied().unwrap_or(0.0));
+            let o = if max { db.total_cmp(&da) } else { da.total_cmp(&db) };
             o.then(a.cmp(&b))
         });
         for k in order {
             if rem <= 0.0 {
                 break;
             }
-            let room =
-                self.hi.get(k).copied().unwrap_or(0.0) - self.lo.get(k).copied().unwrap_or(0.0);
+            let room = self.hi.get(k).copied().unwrap_or(0.0) - self.lo.get(k).copied().unwrap_or(0.0);
             let add = room.min(rem).max(0.0);
             if let Some(x) = w.get_mut(k) {
                 *x += add;
@@ -244,12 +231,7 @@ pub struct DeaUnit {
 }
 
 fn admissible_vars(lp: &mut Lp, input: &DeaInput) -> Vec<usize> {
-    let w: Vec<usize> = input
-        .lo
-        .iter()
-        .zip(&input.hi)
-        .map(|(&l, &h)| lp.var(l, h))
-        .collect();
+    let w: Vec<usize> = input.lo.iter().zip(&input.hi).map(|(&l, &h)| lp.var(l, h)).collect();
     lp.row(w.iter().map(|&j| (j, 1.0)).collect(), Cmp::Eq, 1.0);
     w
 }
@@ -262,8 +244,7 @@ fn best_score(input: &DeaInput, i: usize, backend: Backend) -> Result<(f64, Vec<
             lp.objective(j, x);
         }
     }
-    let sol = lp::solve(&lp, backend)
-        .map_err(|f| LpError::solver(format!("finding the best score of unit {i}"), f))?;
+    let sol = lp::solve(&lp, backend).map_err(|f| LpError::solver(format!("finding the best score of unit {i}"), f))?;
     let raw: Vec<f64> = w.iter().map(|&j| sol.value(j)).collect();
     let weights = lp::clamp_normalise(&raw, 1e-9).unwrap_or(raw);
     Ok((input.score(i, &weights), weights))
@@ -271,17 +252,8 @@ fn best_score(input: &DeaInput, i: usize, backend: Backend) -> Result<(f64, Vec<
 
 /// Exact rank MIP over the undecided rivals `(d_j, big_m_j)`; `None` when microlp stopped
 /// without proving optimality.
-fn rank_mip(
-    input: &DeaInput,
-    rivals: &[(Vec<f64>, f64)],
-    worst: bool,
-    time_limit: Option<f64>,
-) -> Result<Option<usize>, LpError> {
-    let mut lp = Lp::new(if worst {
-        Sense::Maximise
-    } else {
-        Sense::Minimise
-    });
+fn rank_mip(input: &DeaInput, rivals: &[(Vec<f64>, f64)], worst: bool, time_limit: Option<f64>) -> Result<Option<usize>, LpError> {
+    let mut lp = Lp::new(if worst { Sense::Maximise } else { Sense::Minimise });
     lp.set_time_limit(time_limit);
     let w = admissible_vars(&mut lp, input);
     for (d, m) in rivals {
@@ -298,8 +270,7 @@ fn rank_mip(
             lp.row(terms, Cmp::Le, 0.0);
         }
     }
-    let sol =
-        lp::solve(&lp, Backend::Microlp).map_err(|f| LpError::solver("solving a rank MIP", f))?;
+    let sol = lp::solve(&lp, Backend::Microlp).map_err(|f| LpError::solver("solving a rank MIP", f))?;
     if !sol.proven_optimal {
         return Ok(None);
     }
@@ -420,12 +391,7 @@ pub fn benefit_of_doubt(input: &DeaInput, opts: &DeaOptions) -> Result<Vec<DeaUn
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::lpcheck::testutil::Rng;
@@ -478,9 +444,7 @@ mod tests {
     }
 
     fn random_input(rng: &mut Rng, n: usize, k: usize) -> DeaInput {
-        let values: Vec<Vec<f64>> = (0..n)
-            .map(|_| (0..k).map(|_| rng.unit()).collect())
-            .collect();
+        let values: Vec<Vec<f64>> = (0..n).map(|_| (0..k).map(|_| rng.unit()).collect()).collect();
         let lo: Vec<f64> = (0..k).map(|_| 0.3 * rng.unit() / k as f64).collect();
         let hi: Vec<f64> = (0..k).map(|_| 0.5 + 0.5 * rng.unit()).collect();
         let published = vec![1.0 / k as f64; k];
@@ -501,11 +465,7 @@ mod tests {
                 let r = benefit_of_doubt(&input, &opts).unwrap();
                 for (i, u) in r.iter().enumerate() {
                     let greedy = input.extreme(&input.values[i], true);
-                    assert!(
-                        (u.best_score - greedy).abs() < 1e-7,
-                        "{} vs {greedy}",
-                        u.best_score
-                    );
+                    assert!((u.best_score - greedy).abs() < 1e-7, "{} vs {greedy}", u.best_score);
                     assert!(u.best_score >= u.published_score - 1e-12);
                     assert!((u.best_weights.iter().sum::<f64>() - 1.0).abs() < 1e-9);
                 }
@@ -516,10 +476,7 @@ mod tests {
     /// Exact best and worst ranks for two items by enumerating every breakpoint of the
     /// weight line (where two scores cross) and the midpoints between them.
     fn brute_force_ranks(input: &DeaInput, i: usize) -> (usize, usize) {
-        let (lo, hi) = (
-            input.lo[0].max(1.0 - input.hi[1]),
-            input.hi[0].min(1.0 - input.lo[1]),
-        );
+        let (lo, hi) = (input.lo[0].max(1.0 - input.hi[1]), input.hi[0].min(1.0 - input.lo[1]));
         let mut pts = vec![lo, hi];
         let x = &input.values;
         for j in 0..x.len() {
@@ -576,14 +533,8 @@ mod tests {
             for (e, b) in exact.iter().zip(&bound) {
                 assert!(e.rank.best.is_exact() && e.rank.worst.is_exact());
                 let (best, worst) = (e.rank.best.lo, e.rank.worst.lo);
-                assert!(
-                    b.rank.best.lo <= best && best <= b.rank.best.hi,
-                    "{e:?} {b:?}"
-                );
-                assert!(
-                    b.rank.worst.lo <= worst && worst <= b.rank.worst.hi,
-                    "{e:?} {b:?}"
-                );
+                assert!(b.rank.best.lo <= best && best <= b.rank.best.hi, "{e:?} {b:?}");
+                assert!(b.rank.worst.lo <= worst && worst <= b.rank.worst.hi, "{e:?} {b:?}");
                 assert!(best <= e.published_rank && best <= worst);
             }
         }
@@ -592,25 +543,12 @@ mod tests {
     #[test]
     fn bad_input_is_an_error() {
         let ok_values = vec![vec![0.5, 0.5]];
-        let mk = |values: Vec<Vec<f64>>, lo: Vec<f64>, hi: Vec<f64>, p: Vec<f64>| {
-            DeaInput::new(ids(values.len()), names(2), values, lo, hi, p)
-        };
-        assert!(mk(
-            vec![vec![1.5, 0.0]],
-            vec![0.0; 2],
-            vec![1.0; 2],
-            vec![0.5; 2]
-        )
-        .is_err());
+        let mk =
+            |values: Vec<Vec<f64>>, lo: Vec<f64>, hi: Vec<f64>, p: Vec<f64>| DeaInput::new(ids(values.len()), names(2), values, lo, hi, p);
+        assert!(mk(vec![vec![1.5, 0.0]], vec![0.0; 2], vec![1.0; 2], vec![0.5; 2]).is_err());
         assert!(mk(ok_values.clone(), vec![0.6; 2], vec![1.0; 2], vec![0.5; 2]).is_err());
         assert!(mk(ok_values.clone(), vec![0.0; 2], vec![0.4; 2], vec![0.5; 2]).is_err());
-        assert!(mk(
-            ok_values.clone(),
-            vec![0.0; 2],
-            vec![1.0; 2],
-            vec![0.5, 0.6]
-        )
-        .is_err());
+        assert!(mk(ok_values.clone(), vec![0.0; 2], vec![1.0; 2], vec![0.5, 0.6]).is_err());
         assert!(mk(ok_values, vec![0.0; 2], vec![1.0; 2], vec![0.5; 2]).is_ok());
     }
 }

@@ -43,10 +43,7 @@ use super::{check_matrix, check_unique, check_vector, LpError};
 /// Actual shares with adjustment coefficients divided out:
 /// `a_i = (amount_i / c_i) / Σ_j (amount_j / c_j)` (SPEC §6). `adjust = None` means all 1.
 /// Amounts must be finite and `≥ 0` with a positive total; coefficients finite and `> 0`.
-pub fn adjusted_actual_shares(
-    amounts: &[f64],
-    adjust: Option<&[f64]>,
-) -> Result<Vec<f64>, LpError> {
+pub fn adjusted_actual_shares(amounts: &[f64], adjust: Option<&[f64]>) -> Result<Vec<f64>, LpError> {
     check_vector("amounts", amounts, amounts.len(), false)?;
     let raw: Vec<f64> = match adjust {
         Some(c) => {
@@ -76,12 +73,7 @@ pub struct InferInput {
 
 impl InferInput {
     /// Validates and builds the input.
-    pub fn new(
-        unit_ids: Vec<String>,
-        factor_names: Vec<String>,
-        shares: Vec<Vec<f64>>,
-        actual: Vec<f64>,
-    ) -> Result<Self, LpError> {
+    pub fn new(unit_ids: Vec<String>, factor_names: Vec<String>, shares: Vec<Vec<f64>>, actual: Vec<f64>) -> Result<Self, LpError> {
         let n = unit_ids.len();
         let k = factor_names.len();
         if n == 0 {
@@ -135,10 +127,7 @@ impl InferInput {
     }
 
     fn fitted(&self, v: &[f64]) -> Vec<f64> {
-        self.shares
-            .iter()
-            .map(|row| row.iter().zip(v).map(|(s, v)| s * v).sum())
-            .collect()
+        self.shares.iter().map(|row| row.iter().zip(v).map(|(s, v)| s * v).sum()).collect()
     }
 }
 
@@ -237,9 +226,7 @@ enum Norm {
 fn fit(input: &InferInput, norm: Norm, backend: Backend) -> Result<Fit, LpError> {
     let sigma = input.scale();
     let mut lp = Lp::new(Sense::Minimise);
-    let v: Vec<usize> = (0..input.factor_names.len())
-        .map(|_| lp.var(0.0, f64::INFINITY))
-        .collect();
+    let v: Vec<usize> = (0..input.factor_names.len()).map(|_| lp.var(0.0, f64::INFINITY)).collect();
     let t = match norm {
         Norm::LInf => {
             let t = lp.var(0.0, f64::INFINITY);
@@ -279,10 +266,7 @@ fn fit(input: &InferInput, norm: Norm, backend: Backend) -> Result<Fit, LpError>
             "the best fit gives every factor zero weight: nothing follows the formula".into(),
         ));
     }
-    let v_clamped: Vec<f64> = raw
-        .iter()
-        .map(|&x| if x <= 1e-9 * max { 0.0 } else { x })
-        .collect();
+    let v_clamped: Vec<f64> = raw.iter().map(|&x| if x <= 1e-9 * max { 0.0 } else { x }).collect();
     let total: f64 = v_clamped.iter().sum();
     let weights = v_clamped.iter().map(|x| x / total).collect();
     let fitted = input.fitted(&v_clamped);
@@ -313,18 +297,8 @@ pub fn fit_linf(input: &InferInput, backend: Backend) -> Result<Fit, LpError> {
 /// For each factor, `[min, max]` of `w_k = v_k / Σ v` over `{v ≥ 0 : Σ_i |a_i − Σ_k v_k s_ik|
 /// ≤ best_l1 · (1 + rel_tol) + abs_tol}`, by the Charnes–Cooper LP of the module doc (2K LPs,
 /// run in parallel). `best_l1` is the L1 error of [`fit_l1`].
-pub fn weight_ranges(
-    input: &InferInput,
-    best_l1: f64,
-    rel_tol: f64,
-    abs_tol: f64,
-    backend: Backend,
-) -> Result<Vec<WeightRange>, LpError> {
-    for (field, x) in [
-        ("best_l1", best_l1),
-        ("rel_tol", rel_tol),
-        ("abs_tol", abs_tol),
-    ] {
+pub fn weight_ranges(input: &InferInput, best_l1: f64, rel_tol: f64, abs_tol: f64, backend: Backend) -> Result<Vec<WeightRange>, LpError> {
+    for (field, x) in [("best_l1", best_l1), ("rel_tol", rel_tol), ("abs_tol", abs_tol)] {
         if !(x.is_finite() && x >= 0.0) {
             return Err(LpError::input(field, format!("{x} must be finite and ≥ 0")));
         }
@@ -333,11 +307,7 @@ pub fn weight_ranges(
     let sigma = input.scale();
     let bound = (best_l1 * (1.0 + rel_tol) + abs_tol) * sigma;
     let one = |j: usize, maximise: bool| -> Result<f64, LpError> {
-        let mut lp = Lp::new(if maximise {
-            Sense::Maximise
-        } else {
-            Sense::Minimise
-        });
+        let mut lp = Lp::new(if maximise { Sense::Maximise } else { Sense::Minimise });
         // ranges are reported to ~1e-7; the looser tolerance saves a few iterations
         lp.set_tolerance(1e-9);
         let u: Vec<usize> = (0..k).map(|_| lp.var(0.0, 1.0)).collect();
@@ -363,12 +333,7 @@ pub fn weight_ranges(
         if let Some(&uj) = u.get(j) {
             lp.objective(uj, 1.0);
         }
-        let sol = lp::solve(&lp, backend).map_err(|f| {
-            LpError::solver(
-                format!("finding the identifiability range of weight {j}"),
-                f,
-            )
-        })?;
+        let sol = lp::solve(&lp, backend).map_err(|f| LpError::solver(format!("finding the identifiability range of weight {j}"), f))?;
         Ok(lp::snap01(sol.objective, 1e-9))
     };
     let jobs: Vec<(usize, bool)> = (0..k).flat_map(|j| [(j, false), (j, true)]).collect();
@@ -397,10 +362,7 @@ pub fn weight_ranges(
 /// Runs `infer-weights` (SPEC §6): L1 and L∞ fits, L1 residuals with flags, and (optionally)
 /// the identifiability ranges around the L1 fit.
 pub fn infer_weights(input: &InferInput, opts: &InferOptions) -> Result<Inference, LpError> {
-    for (field, x) in [
-        ("flag_rel_tol", opts.flag_rel_tol),
-        ("flag_abs_tol", opts.flag_abs_tol),
-    ] {
+    for (field, x) in [("flag_rel_tol", opts.flag_rel_tol), ("flag_abs_tol", opts.flag_abs_tol)] {
         if !(x.is_finite() && x >= 0.0) {
             return Err(LpError::input(field, format!("{x} must be finite and ≥ 0")));
         }
@@ -443,12 +405,7 @@ pub fn infer_weights(input: &InferInput, opts: &InferOptions) -> Result<Inferenc
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::lpcheck::testutil::{random_shares, random_simplex, Rng};
@@ -463,10 +420,7 @@ mod tests {
     }
 
     fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f64::max)
+        a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
     }
 
     #[test]
@@ -501,11 +455,7 @@ mod tests {
             assert!(max_diff(&r.l1.weights, &[0.3, 0.7]) < 1e-9, "{:?}", r.l1);
             assert!((r.l1.formula_share - 1.0).abs() < 1e-9);
             assert!(r.l1.error < 1e-9);
-            assert!(
-                max_diff(&r.linf.weights, &[0.3, 0.7]) < 1e-9,
-                "{:?}",
-                r.linf
-            );
+            assert!(max_diff(&r.linf.weights, &[0.3, 0.7]) < 1e-9, "{:?}", r.linf);
             assert!(r.residuals.iter().all(|x| !x.flagged));
             let ranges = r.ranges.unwrap();
             assert!((ranges[0].min - 0.3).abs() < 1e-6 && (ranges[0].max - 0.3).abs() < 1e-6);
@@ -517,8 +467,7 @@ mod tests {
     /// L∞: max(|0.5 − 0.6v|, |0.5 − 0.4v|) is least at v = 1 (error 0.1).
     #[test]
     fn hand_case_l1_and_linf_differ() {
-        let input =
-            InferInput::new(ids(2), names(1), vec![vec![0.6], vec![0.4]], vec![0.5, 0.5]).unwrap();
+        let input = InferInput::new(ids(2), names(1), vec![vec![0.6], vec![0.4]], vec![0.5, 0.5]).unwrap();
         for backend in [Backend::Clarabel, Backend::Microlp] {
             let l1 = fit_l1(&input, backend).unwrap();
             assert!((l1.formula_share - 5.0 / 6.0).abs() < 1e-7, "{l1:?}");
@@ -532,17 +481,10 @@ mod tests {
 
     /// Actual shares generated by the allocation formula with known weights, optionally
     /// with adjustment coefficients, optionally with misallocated units.
-    fn generate(
-        rng: &mut Rng,
-        n: usize,
-        k: usize,
-        with_adjust: bool,
-        planted: &[(usize, f64)],
-    ) -> (InferInput, Vec<f64>) {
+    fn generate(rng: &mut Rng, n: usize, k: usize, with_adjust: bool, planted: &[(usize, f64)]) -> (InferInput, Vec<f64>) {
         let shares = random_shares(rng, n, k);
         let w = random_simplex(rng, k);
-        let adjust: Option<Vec<f64>> =
-            with_adjust.then(|| (0..n).map(|_| 0.7 + 0.6 * rng.unit()).collect());
+        let adjust: Option<Vec<f64>> = with_adjust.then(|| (0..n).map(|_| 0.7 + 0.6 * rng.unit()).collect());
         let pool = PoolShares::new(ids(n), names(k), shares.clone(), adjust.clone(), 3e9).unwrap();
         let mut y = pool.amounts(&w).unwrap();
         for &(i, f) in planted {
@@ -559,19 +501,12 @@ mod tests {
             for _ in 0..3 {
                 let (input, w) = generate(&mut rng, 300, 6, with_adjust, &[]);
                 let r = infer_weights(&input, &InferOptions::default()).unwrap();
-                assert!(
-                    max_diff(&r.l1.weights, &w) < 1e-6,
-                    "{:?} vs {w:?}",
-                    r.l1.weights
-                );
+                assert!(max_diff(&r.l1.weights, &w) < 1e-6, "{:?} vs {w:?}", r.l1.weights);
                 assert!(max_diff(&r.linf.weights, &w) < 1e-6);
                 assert!((r.l1.formula_share - 1.0).abs() < 1e-6);
                 assert!(r.residuals.iter().all(|x| !x.flagged));
                 for (range, wk) in r.ranges.unwrap().iter().zip(&w) {
-                    assert!(
-                        range.min <= wk + 1e-6 && wk - 1e-6 <= range.max,
-                        "{range:?}"
-                    );
+                    assert!(range.min <= wk + 1e-6 && wk - 1e-6 <= range.max, "{range:?}");
                     assert!(range.max - range.min < 1e-4, "{range:?}");
                 }
             }
@@ -585,26 +520,13 @@ mod tests {
             let planted = [(17, 0.2), (123, -0.2), (250, 0.2)];
             let (input, w) = generate(&mut rng, 300, 6, with_adjust, &planted);
             let r = infer_weights(&input, &InferOptions::default()).unwrap();
-            assert!(
-                max_diff(&r.l1.weights, &w) < 1e-6,
-                "{:?} vs {w:?}",
-                r.l1.weights
-            );
-            let flagged: Vec<usize> = r
-                .residuals
-                .iter()
-                .enumerate()
-                .filter(|(_, x)| x.flagged)
-                .map(|(i, _)| i)
-                .collect();
+            assert!(max_diff(&r.l1.weights, &w) < 1e-6, "{:?} vs {w:?}", r.l1.weights);
+            let flagged: Vec<usize> = r.residuals.iter().enumerate().filter(|(_, x)| x.flagged).map(|(i, _)| i).collect();
             assert_eq!(flagged, vec![17, 123, 250]);
             // the formula share is 1 / (1 + net excess of the planted units)
             assert!(r.l1.formula_share < 1.0 + 1e-3 && r.l1.formula_share > 0.99);
             for (range, wk) in r.ranges.unwrap().iter().zip(&w) {
-                assert!(
-                    range.min <= wk + 1e-6 && wk - 1e-6 <= range.max,
-                    "{range:?}"
-                );
+                assert!(range.min <= wk + 1e-6 && wk - 1e-6 <= range.max, "{range:?}");
             }
         }
     }
@@ -617,21 +539,12 @@ mod tests {
         let base = random_shares(&mut rng, n, 2);
         let shares: Vec<Vec<f64>> = base.iter().map(|r| vec![r[0], r[0], r[1]]).collect();
         let w = [0.3, 0.2, 0.5];
-        let a: Vec<f64> = shares
-            .iter()
-            .map(|r| r.iter().zip(&w).map(|(s, w)| s * w).sum())
-            .collect();
+        let a: Vec<f64> = shares.iter().map(|r| r.iter().zip(&w).map(|(s, w)| s * w).sum()).collect();
         let input = InferInput::new(ids(n), names(3), shares, a).unwrap();
         let r = infer_weights(&input, &InferOptions::default()).unwrap();
         let ranges = r.ranges.unwrap();
-        assert!(
-            ranges[0].min < 1e-6 && (ranges[0].max - 0.5).abs() < 1e-6,
-            "{ranges:?}"
-        );
-        assert!(
-            ranges[1].min < 1e-6 && (ranges[1].max - 0.5).abs() < 1e-6,
-            "{ranges:?}"
-        );
+        assert!(ranges[0].min < 1e-6 && (ranges[0].max - 0.5).abs() < 1e-6, "{ranges:?}");
+        assert!(ranges[1].min < 1e-6 && (ranges[1].max - 0.5).abs() < 1e-6, "{ranges:?}");
         assert!((ranges[2].min - 0.5).abs() < 1e-6 && (ranges[2].max - 0.5).abs() < 1e-6);
         assert!((r.l1.weights[0] + r.l1.weights[1] - 0.5).abs() < 1e-6);
     }
@@ -640,27 +553,15 @@ mod tests {
     fn backends_agree_on_noisy_data() {
         let mut rng = Rng::new(21);
         let (input, _) = generate(&mut rng, 60, 3, true, &[(3, 0.15), (40, -0.1)]);
-        let noisy: Vec<f64> = input
-            .actual()
-            .iter()
-            .map(|a| a * (1.0 + 0.002 * (rng.unit() - 0.5)))
-            .collect();
+        let noisy: Vec<f64> = input.actual().iter().map(|a| a * (1.0 + 0.002 * (rng.unit() - 0.5))).collect();
         let input = InferInput::new(ids(60), names(3), input.shares().to_vec(), noisy).unwrap();
         let a = fit_l1(&input, Backend::Clarabel).unwrap();
         let b = fit_l1(&input, Backend::Microlp).unwrap();
-        assert!(
-            (a.error - b.error).abs() < 1e-8 * (1.0 + b.error),
-            "{} {}",
-            a.error,
-            b.error
-        );
+        assert!((a.error - b.error).abs() < 1e-8 * (1.0 + b.error), "{} {}", a.error, b.error);
         let ra = weight_ranges(&input, b.error, 0.05, 0.0, Backend::Clarabel).unwrap();
         let rb = weight_ranges(&input, b.error, 0.05, 0.0, Backend::Microlp).unwrap();
         for (x, y) in ra.iter().zip(&rb) {
-            assert!(
-                (x.min - y.min).abs() < 1e-6 && (x.max - y.max).abs() < 1e-6,
-                "{x:?} {y:?}"
-            );
+            assert!((x.min - y.min).abs() < 1e-6 && (x.max - y.max).abs() < 1e-6, "{x:?} {y:?}");
         }
         // a budget below the best L1 error admits no fit: an error value, not a panic
         let e = weight_ranges(&input, 0.5 * b.error, 0.0, 0.0, Backend::Clarabel);
@@ -672,24 +573,15 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error() {
-        assert!(
-            InferInput::new(ids(2), names(1), vec![vec![0.0], vec![0.0]], vec![0.5, 0.5]).is_err()
-        );
-        assert!(
-            InferInput::new(ids(2), names(1), vec![vec![1.0], vec![0.0]], vec![0.0, 0.0]).is_err()
-        );
+        assert!(InferInput::new(ids(2), names(1), vec![vec![0.0], vec![0.0]], vec![0.5, 0.5]).is_err());
+        assert!(InferInput::new(ids(2), names(1), vec![vec![1.0], vec![0.0]], vec![0.0, 0.0]).is_err());
         assert!(InferInput::new(ids(2), names(1), vec![vec![1.0]], vec![0.5, 0.5]).is_err());
         assert!(InferInput::new(vec![], names(1), vec![], vec![]).is_err());
-        let input =
-            InferInput::new(ids(2), names(1), vec![vec![0.5], vec![0.5]], vec![0.5, 0.5]).unwrap();
+        let input = InferInput::new(ids(2), names(1), vec![vec![0.5], vec![0.5]], vec![0.5, 0.5]).unwrap();
         assert!(weight_ranges(&input, -1.0, 0.0, 0.0, Backend::Clarabel).is_err());
         // all actual on a unit no factor supports: best fit gives zero weight
-        let input =
-            InferInput::new(ids(2), names(1), vec![vec![1.0], vec![0.0]], vec![0.0, 1.0]).unwrap();
-        assert!(matches!(
-            fit_l1(&input, Backend::Microlp),
-            Err(LpError::Degenerate(_))
-        ));
+        let input = InferInput::new(ids(2), names(1), vec![vec![1.0], vec![0.0]], vec![0.0, 1.0]).unwrap();
+        assert!(matches!(fit_l1(&input, Backend::Microlp), Err(LpError::Degenerate(_))));
     }
 }
 

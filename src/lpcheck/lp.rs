@@ -12,10 +12,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use good_lp::{
-    variable, Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus, SolverModel,
-    Variable,
-};
+use good_lp::{variable, Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus, SolverModel, Variable};
 
 /// Which `good_lp` backend solves the LPs. Both are pure Rust.
 ///
@@ -88,11 +85,7 @@ impl Lp {
 
     /// Adds a continuous variable `lo ≤ x ≤ hi` (infinite bounds allowed) and returns its index.
     pub fn var(&mut self, lo: f64, hi: f64) -> usize {
-        self.vars.push(Var {
-            lo,
-            hi,
-            integer: false,
-        });
+        self.vars.push(Var { lo, hi, integer: false });
         self.vars.len() - 1
     }
 
@@ -164,15 +157,10 @@ fn map_resolution(e: ResolutionError) -> Failure {
 /// `Failure::Other`.
 pub(crate) fn solve(lp: &Lp, backend: Backend) -> Result<Solved, Failure> {
     if backend == Backend::Clarabel && lp.vars.iter().any(|v| v.integer) {
-        return Err(Failure::Other(
-            "clarabel cannot solve integer programs".to_string(),
-        ));
+        return Err(Failure::Other("clarabel cannot solve integer programs".to_string()));
     }
     let all_finite = lp.vars.iter().all(|v| !v.lo.is_nan() && !v.hi.is_nan())
-        && lp
-            .rows
-            .iter()
-            .all(|r| r.rhs.is_finite() && r.terms.iter().all(|t| t.1.is_finite()))
+        && lp.rows.iter().all(|r| r.rhs.is_finite() && r.terms.iter().all(|t| t.1.is_finite()))
         && lp.objective.iter().all(|t| t.1.is_finite());
     if !all_finite {
         return Err(Failure::Other("non-finite coefficient in LP".to_string()));
@@ -231,12 +219,7 @@ fn solve_inner(lp: &Lp, backend: Backend) -> Result<Solved, Failure> {
         Backend::Clarabel => {
             let mut model = unsolved.using(good_lp::clarabel);
             let tol = lp.tol;
-            model
-                .settings()
-                .tol_gap_abs(tol)
-                .tol_gap_rel(tol)
-                .tol_feas(tol)
-                .max_iter(400);
+            model.settings().tol_gap_abs(tol).tol_gap_rel(tol).tol_feas(tol).max_iter(400);
             for c in constraints {
                 model.add_constraint(c);
             }
@@ -261,22 +244,13 @@ fn solve_inner(lp: &Lp, backend: Backend) -> Result<Solved, Failure> {
             }
             let sol = model.solve().map_err(map_resolution)?;
             let optimal = matches!(sol.status(), SolutionStatus::Optimal);
-            (
-                vars.iter().map(|v| sol.value(*v)).collect::<Vec<_>>(),
-                optimal,
-            )
+            (vars.iter().map(|v| sol.value(*v)).collect::<Vec<_>>(), optimal)
         }
     };
     if x.iter().any(|v| !v.is_finite()) {
-        return Err(Failure::Other(
-            "the solver returned a non-finite value".to_string(),
-        ));
+        return Err(Failure::Other("the solver returned a non-finite value".to_string()));
     }
-    let objective = lp
-        .objective
-        .iter()
-        .map(|&(j, c)| c * x.get(j).copied().unwrap_or(0.0))
-        .sum();
+    let objective = lp.objective.iter().map(|&(j, c)| c * x.get(j).copied().unwrap_or(0.0)).sum();
     Ok(Solved {
         x,
         objective,
@@ -291,10 +265,7 @@ pub(crate) fn clamp_normalise(v: &[f64], eps: f64) -> Option<Vec<f64>> {
     if max.is_nan() || max <= 0.0 {
         return None;
     }
-    let clamped: Vec<f64> = v
-        .iter()
-        .map(|&x| if x <= eps * max { 0.0 } else { x })
-        .collect();
+    let clamped: Vec<f64> = v.iter().map(|&x| if x <= eps * max { 0.0 } else { x }).collect();
     let sum: f64 = clamped.iter().sum();
     if sum <= 0.0 || !sum.is_finite() {
         return None;

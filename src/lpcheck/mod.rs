@@ -55,22 +55,19 @@
 //!   identifiability ranges through the Charnes–Cooper transform.
 //! * [`dea`] — benefit-of-the-doubt composite scores and rank ranges for performance tables.
 
+pub mod bind;
 pub mod check;
 pub mod dea;
 pub mod infer;
 mod lp;
 
 pub use check::{
-    check_weights, linear_rows, minimal_conflict, need_pairs, CheckData, CheckOptions,
-    CheckOutcome, Dominance, FactorRange, Group, LinearRow, NamedCheck, NearestWeights, Rule,
-    WeightCheck, DEFAULT_MAX_PAIRS,
+    check_weights, linear_rows, minimal_conflict, need_pairs, CheckData, CheckOptions, CheckOutcome, Dominance, FactorRange, Group,
+    LinearRow, NamedCheck, NearestWeights, Rule, WeightCheck, DEFAULT_MAX_PAIRS,
 };
-pub use dea::{
-    benefit_of_doubt, DeaInput, DeaOptions, DeaUnit, RankBounds, RankRange, DEFAULT_MAX_BINARIES,
-};
+pub use dea::{benefit_of_doubt, DeaInput, DeaOptions, DeaUnit, RankBounds, RankRange, DEFAULT_MAX_BINARIES};
 pub use infer::{
-    adjusted_actual_shares, fit_l1, fit_linf, infer_weights, weight_ranges, Fit, InferInput,
-    InferOptions, Inference, Residual, WeightRange,
+    adjusted_actual_shares, fit_l1, fit_linf, infer_weights, weight_ranges, Fit, InferInput, InferOptions, Inference, Residual, WeightRange,
 };
 pub use lp::Backend;
 
@@ -169,18 +166,9 @@ pub struct PoolShares {
     pool: f64,
 }
 
-fn check_matrix(
-    field: &str,
-    m: &[Vec<f64>],
-    rows: usize,
-    cols: usize,
-    nonneg: bool,
-) -> Result<(), LpError> {
+fn check_matrix(field: &str, m: &[Vec<f64>], rows: usize, cols: usize, nonneg: bool) -> Result<(), LpError> {
     if m.len() != rows {
-        return Err(LpError::input(
-            field,
-            format!("{} rows, expected {rows}", m.len()),
-        ));
+        return Err(LpError::input(field, format!("{} rows, expected {rows}", m.len())));
     }
     for (i, row) in m.iter().enumerate() {
         if row.len() != cols {
@@ -203,10 +191,7 @@ fn check_matrix(
 
 fn check_vector(field: &str, v: &[f64], len: usize, positive: bool) -> Result<(), LpError> {
     if v.len() != len {
-        return Err(LpError::input(
-            field,
-            format!("{} values, expected {len}", v.len()),
-        ));
+        return Err(LpError::input(field, format!("{} values, expected {len}", v.len())));
     }
     for (i, &x) in v.iter().enumerate() {
         let ok = x.is_finite() && if positive { x > 0.0 } else { x >= 0.0 };
@@ -236,10 +221,7 @@ fn check_weights_vector(field: &str, w: &[f64], k: usize) -> Result<(), LpError>
     check_vector(field, w, k, false)?;
     let sum: f64 = w.iter().sum();
     if (sum - 1.0).abs() > 1e-9 {
-        return Err(LpError::input(
-            field,
-            format!("weights sum to {sum}, expected 1 (within 1e-9)"),
-        ));
+        return Err(LpError::input(field, format!("weights sum to {sum}, expected 1 (within 1e-9)")));
     }
     Ok(())
 }
@@ -269,10 +251,7 @@ impl PoolShares {
         check_unique("factor_names", &factor_names)?;
         check_matrix("shares", &shares, n, k, true)?;
         for (kk, name) in factor_names.iter().enumerate() {
-            let sum: f64 = shares
-                .iter()
-                .map(|r| r.get(kk).copied().unwrap_or(0.0))
-                .sum();
+            let sum: f64 = shares.iter().map(|r| r.get(kk).copied().unwrap_or(0.0)).sum();
             if (sum - 1.0).abs() > SHARE_SUM_TOL {
                 return Err(LpError::input(
                     format!("shares[..][{kk}]"),
@@ -325,21 +304,13 @@ impl PoolShares {
 
     /// Base shares `b_i = Σ_k w_k s_ik`.
     pub fn base_shares(&self, w: &[f64]) -> Vec<f64> {
-        self.shares
-            .iter()
-            .map(|row| row.iter().zip(w).map(|(s, w)| s * w).sum())
-            .collect()
+        self.shares.iter().map(|row| row.iter().zip(w).map(|(s, w)| s * w).sum()).collect()
     }
 
     /// Amounts without floors or caps, computed directly: `y_i = A · c_i b_i / Σ_j c_j b_j`
     /// (SPEC §3 step 5, in `f64`). `None` when `Σ_j c_j b_j ≤ 0` (weights not on the simplex).
     pub fn amounts(&self, w: &[f64]) -> Option<Vec<f64>> {
-        let cb: Vec<f64> = self
-            .base_shares(w)
-            .iter()
-            .zip(&self.adjust)
-            .map(|(b, c)| b * c)
-            .collect();
+        let cb: Vec<f64> = self.base_shares(w).iter().zip(&self.adjust).map(|(b, c)| b * c).collect();
         let d: f64 = cb.iter().sum();
         if d > 0.0 && d.is_finite() {
             Some(cb.iter().map(|x| self.pool * x / d).collect())
@@ -387,9 +358,7 @@ pub(crate) mod testutil {
                 raw.iter().map(|x| x / s).collect()
             })
             .collect();
-        (0..n)
-            .map(|i| cols.iter().map(|c| c[i]).collect())
-            .collect()
+        (0..n).map(|i| cols.iter().map(|c| c[i]).collect()).collect()
     }
 
     /// Random weights on the simplex.

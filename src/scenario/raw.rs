@@ -29,6 +29,9 @@ pub struct RawScenarioFile {
     /// `[[stage]]`, in order.
     #[serde(default)]
     pub stage: Vec<Spanned<RawStage>>,
+    /// `[[check]]`: policy rules for the LP checks of the weights.
+    #[serde(default)]
+    pub check: Vec<Spanned<crate::lpcheck::bind::RawCheck>>,
 }
 
 /// `[scenario]`
