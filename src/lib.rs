@@ -1,1 +1,3 @@
 pub mod x {}
+
+pub mod report;
