@@ -27,6 +27,7 @@ pub mod lpcheck;
 pub mod model;
 pub mod money;
 pub mod output;
+pub mod report;
 pub mod scenario;
 pub mod synth;
 pub mod table;
