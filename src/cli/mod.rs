@@ -5,6 +5,7 @@
 pub mod allocate;
 pub mod check_weights;
 pub mod common;
+pub mod compare;
 pub mod infer_weights;
 pub mod synth;
 pub mod validate;
@@ -32,6 +33,8 @@ enum Command {
     CheckWeights(check_weights::Args),
     /// LP inference of the weights an actual distribution (actual.csv) implies.
     InferWeights(infer_weights::Args),
+    /// What-if between two scenarios: winners, losers and each unit's change decomposed.
+    Compare(compare::Args),
     /// Write a seeded synthetic scenario folder at any scale.
     Synth(synth::Args),
 }
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
         Command::Allocate(a) => allocate::run(a),
         Command::CheckWeights(a) => check_weights::run(a),
         Command::InferWeights(a) => infer_weights::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Synth(a) => synth::run(a),
     };
     match result {
