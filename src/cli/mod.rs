@@ -3,9 +3,11 @@
 //! or usage.
 
 pub mod allocate;
+pub mod audit;
 pub mod common;
 pub mod synth;
 pub mod validate;
+pub mod verify;
 pub mod write;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +30,10 @@ enum Command {
     Allocate(allocate::Args),
     /// Write a seeded synthetic scenario folder at any scale.
     Synth(synth::Args),
+    /// Recompute vs actual, payment checks, findings and an evidence manifest.
+    Audit(audit::Args),
+    /// Re-run the audit recorded in a folder's manifest.json and compare the outputs.
+    Verify(verify::Args),
 }
 
 /// What went wrong, and the exit code it maps to.
@@ -37,6 +43,9 @@ pub enum CliError {
     Input(fundsim::error::InputErrors),
     /// Bad usage or an output that cannot be written: exit 2.
     Usage(String),
+    /// The run found problems the user asked to be told about (e.g. `audit --fail-on-flag`,
+    /// `verify` with differing outputs): exit 1.
+    Found(String),
 }
 
 impl From<fundsim::error::InputErrors> for CliError {
@@ -59,6 +68,8 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => validate::run(a),
         Command::Allocate(a) => allocate::run(a),
         Command::Synth(a) => synth::run(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Verify(a) => verify::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -69,6 +80,10 @@ pub fn main() -> ExitCode {
         Err(CliError::Usage(m)) => {
             eprintln!("error: {m}");
             ExitCode::from(2)
+        }
+        Err(CliError::Found(m)) => {
+            eprintln!("{m}");
+            ExitCode::from(1)
         }
     }
 }

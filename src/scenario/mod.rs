@@ -211,7 +211,11 @@ impl FactorTable {
         if let Some(v) = self.numeric.get(name) {
             return Ok(v.clone());
         }
-        let mut copy = FactorTable { table: self.table.clone(), row_of_unit: self.row_of_unit.clone(), numeric: HashMap::new() };
+        let mut copy = FactorTable {
+            table: self.table.clone(),
+            row_of_unit: self.row_of_unit.clone(),
+            numeric: HashMap::new(),
+        };
         copy.parse_column(name, warnings)?;
         Ok(copy.numeric.remove(name).unwrap_or_default())
     }

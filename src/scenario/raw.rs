@@ -29,6 +29,9 @@ pub struct RawScenarioFile {
     /// `[[stage]]`, in order.
     #[serde(default)]
     pub stage: Vec<Spanned<RawStage>>,
+    /// `[audit]` (see [`crate::audit::RawAudit`]).
+    #[serde(default)]
+    pub audit: Option<Spanned<crate::audit::RawAudit>>,
 }
 
 /// `[scenario]`
