@@ -37,7 +37,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 
 /// At most this many problems are listed; the rest are counted.
 pub const MAX_PROBLEMS: usize = 200;
@@ -146,10 +146,73 @@ pub struct PaymentReport {
     pub rules: PaymentRules,
 }
 
+/// A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's FxHasher, 8 bytes at
+/// a time, with a final avalanche) for ids read from files: short keys, millions of lookups.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            if let Some(dst) = b.get_mut(..rest.len()) {
+                dst.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 56));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    /// The state with a final avalanche (splitmix64), so that the low bits hash tables use
+    /// depend on every input byte.
+    #[inline]
+    fn finish(&self) -> u64 {
+        let mut z = self.hash;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
 /// Interns ids: each distinct text gets a dense `u32`.
 #[derive(Debug, Default)]
 struct Interner {
-    map: HashMap<Box<str>, u32>,
+    map: HashMap<Box<str>, u32, FxBuild>,
 }
 
 impl Interner {
@@ -411,8 +474,8 @@ pub fn parse_amount(b: &[u8]) -> Result<Decimal, String> {
 }
 
 fn hash_bytes(b: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    b.hash(&mut h);
+    let mut h = FxHasher::default();
+    h.write(b);
     h.finish()
 }
 
@@ -1005,26 +1068,40 @@ pub fn check_payments(input: &LedgerInput<'_>, rules: &PaymentRules) -> Result<P
     }
 
     // examined counts
-    let mut examined: HashMap<Check, usize> = HashMap::new();
+    let mut examined = [0usize; Check::ALL.len()];
+    let slot = |c: Check| Check::ALL.iter().position(|x| *x == c).unwrap_or(0);
+    let (s_unf, s_scope, s_before, s_after, s_unit, s_living, s_wv, s_wy, s_dup, s_flat) = (
+        slot(Check::Unfiled),
+        slot(Check::Scope),
+        slot(Check::BeforeFiling),
+        slot(Check::AfterClosing),
+        slot(Check::UnitMismatch),
+        slot(Check::LivingCap),
+        slot(Check::WarmthVisit),
+        slot(Check::WarmthYear),
+        slot(Check::Duplicate),
+        slot(Check::Flat),
+    );
     let mut total_amount = Decimal::ZERO;
     for p in &led.payments {
         total_amount = total_amount.checked_add(p.amount).unwrap_or(Decimal::MAX);
-        let filed = (p.hh as usize) < n_reg;
-        let mut count = |c: Check, yes: bool| {
-            if yes {
-                *examined.entry(c).or_insert(0) += 1;
+        let filed = usize::from((p.hh as usize) < n_reg);
+        let warmth = usize::from(flag(&ki.warmth, p.kind));
+        let mut add = |s: usize, n: usize| {
+            if let Some(x) = examined.get_mut(s) {
+                *x += n;
             }
         };
-        count(Check::Unfiled, true);
-        count(Check::Scope, true);
-        count(Check::BeforeFiling, filed);
-        count(Check::AfterClosing, filed);
-        count(Check::UnitMismatch, filed);
-        count(Check::LivingCap, filed && flag(&ki.living, p.kind));
-        count(Check::WarmthVisit, flag(&ki.warmth, p.kind));
-        count(Check::WarmthYear, flag(&ki.warmth, p.kind));
-        count(Check::Duplicate, flag(&ki.dup, p.kind));
-        count(Check::Flat, flag(&ki.flat, p.kind));
+        add(s_unf, 1);
+        add(s_scope, 1);
+        add(s_before, filed);
+        add(s_after, filed);
+        add(s_unit, filed);
+        add(s_living, filed * usize::from(flag(&ki.living, p.kind)));
+        add(s_wv, warmth);
+        add(s_wy, warmth);
+        add(s_dup, usize::from(flag(&ki.dup, p.kind)));
+        add(s_flat, usize::from(flag(&ki.flat, p.kind)));
     }
 
     // back to text
@@ -1084,7 +1161,7 @@ pub fn check_payments(input: &LedgerInput<'_>, rules: &PaymentRules) -> Result<P
             let mine: Vec<&PaymentHit> = hits.iter().filter(|h| h.check == c).collect();
             CheckSummary {
                 check: c,
-                examined: examined.get(&c).copied().unwrap_or(0),
+                examined: examined.get(slot(c)).copied().unwrap_or(0),
                 hits: mine.len(),
                 amount: mine
                     .iter()
@@ -1109,9 +1186,9 @@ fn flat_hits(led: &Ledger, reg: &Register, rules: &PaymentRules, ki: &KindInfo, 
     #[derive(Default)]
     struct Acc {
         n: usize,
-        counts: HashMap<Decimal, usize>,
+        counts: HashMap<Decimal, usize, FxBuild>,
     }
-    let mut groups: HashMap<(u32, u32), Acc> = HashMap::new();
+    let mut groups: HashMap<(u32, u32), Acc, FxBuild> = HashMap::default();
     for p in &led.payments {
         if !flag(&ki.flat, p.kind) {
             continue;
@@ -1121,7 +1198,7 @@ fn flat_hits(led: &Ledger, reg: &Register, rules: &PaymentRules, ki: &KindInfo, 
         *acc.counts.entry(p.amount.normalize()).or_insert(0) += 1;
     }
     // candidate groups: (unit, kind) → (modal amount, count, n)
-    let mut cand: HashMap<(u32, u32), (Decimal, usize)> = HashMap::new();
+    let mut cand: HashMap<(u32, u32), (Decimal, usize), FxBuild> = HashMap::default();
     for (key, acc) in &groups {
         if acc.n < rules.flat_min_payments {
             continue;
@@ -1142,7 +1219,8 @@ fn flat_hits(led: &Ledger, reg: &Register, rules: &PaymentRules, ki: &KindInfo, 
     if cand.is_empty() {
         return Vec::new();
     }
-    let mut rows: HashMap<(u32, u32), (Vec<u32>, BTreeSet<u32>)> = HashMap::new();
+    type FlatRows = HashMap<(u32, u32), (Vec<u32>, BTreeSet<u32>), FxBuild>;
+    let mut rows: FlatRows = HashMap::default();
     for (i, p) in led.payments.iter().enumerate() {
         if let Some((amount, _)) = cand.get(&(p.unit, p.kind)) {
             if p.amount == *amount {
