@@ -192,6 +192,29 @@ for i, r in enumerate(payments, start=2):
         out.append(f"| {r[6]} | {i} | {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |")
 out += ["", f"flat: every living-aid payment of {FLAT_COUNTY} (戊二县) is 500 yuan, to deep and relative households alike: "
         f"{len(flat_lines)} rows, lines {', '.join(map(str, flat_lines))}.", ""]
+out += [
+    "Rows of a hit: `living_cap` and `warmth_year` hits cite every payment of the kind to the household in",
+    "the year (the planted row pushes the total over the cap); `duplicate` hits cite both payments of the",
+    "month (the row marked `duplicate (first)` is the clean payment that the planted one repeats).",
+    "",
+    "## actual.csv",
+    "",
+    "The formula's amounts (`fundsim allocate`, `pool = total` rows of both stages) with five planted",
+    "changes; line numbers count the header as line 1:",
+    "",
+    "| line | unit | formula | actual | what |",
+    "| --- | --- | --- | --- | --- |",
+    "| 9 | 990800 辛市 | 7,320,400 | 7,420,400 | the province passed on 100,000 more than the formula gives this city |",
+    "| 22 | 990302 丙一县 | 1,938,400 | 2,088,400 | +150,000, taken from 丙二县 (丙市 still reconciles) |",
+    "| 23 | 990303 丙二县 | 1,700,700 | 1,550,700 | −150,000 |",
+    "| 42 | 990702 庚一县 | 2,286,700 | 1,986,700 | −300,000 kept by 庚市: neither passed on nor reserved |",
+    "| 45 | 990801 辛市城区 | 2,563,700 | 2,663,700 | 辛市 passes its extra 100,000 on to its city district |",
+    "",
+    "Reconciliation: 990000 某省 received 80,000,000, passed on 77,700,000, stated reserve 2,400,000 →",
+    "−100,000 (over-distributed); 990700 庚市 received 7,674,400, passed on 7,374,400 → +300,000",
+    "(retained). Every other unit and allocating unit is clean.",
+    "",
+]
 with open(os.path.join(HERE, "PLANTED.md"), "w", encoding="utf-8") as f:
     f.write("\n".join(out))
 print(f"{len(households)} households, {len(payments)} payments")

@@ -600,6 +600,17 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
     let n = hits.len();
     let m: usize = hits.iter().map(|h| h.rows.len()).sum();
     let hh = |h: &PaymentHit| h.household_id.clone();
+    let unit = |h: &PaymentHit| {
+        let name =
+            w.s.hierarchy
+                .find(&h.unit_id)
+                .and_then(|u| w.s.hierarchy.unit(u))
+                .map(|u| u.name.as_str());
+        match name {
+            Some(nm) if nm != h.unit_id => format!("{} {nm}", h.unit_id),
+            _ => h.unit_id.clone(),
+        }
+    };
     let lines = |h: &PaymentHit| lines_text(&h.rows.iter().map(|x| x.line).collect::<Vec<_>>(), 10, lang);
     let date = |h: &PaymentHit| h.rows.first().map(|x| x.date.to_string()).unwrap_or_default();
     let opt = |d: Option<Decimal>| d.map(grouped).unwrap_or_default();
@@ -621,7 +632,7 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
                 .map(|h| {
                     vec![
                         hh(h),
-                        h.unit_id.clone(),
+                        unit(h),
                         h.period.clone(),
                         h.rows.len().to_string(),
                         grouped(h.amount),
@@ -645,7 +656,7 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
                 .map(|h| {
                     vec![
                         hh(h),
-                        h.unit_id.clone(),
+                        unit(h),
                         h.filed_on.map(|d| d.to_string()).unwrap_or_default(),
                         date(h),
                         h.kind.clone(),
@@ -670,7 +681,7 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
                 .map(|h| {
                     vec![
                         hh(h),
-                        h.unit_id.clone(),
+                        unit(h),
                         h.closed_on.map(|d| d.to_string()).unwrap_or_default(),
                         date(h),
                         h.kind.clone(),
@@ -691,7 +702,7 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
             ]),
             hits.iter()
                 .take(max)
-                .map(|h| vec![hh(h), h.unit_id.clone(), h.note.clone(), date(h), grouped(h.amount), lines(h)])
+                .map(|h| vec![hh(h), unit(h), h.note.clone(), date(h), grouped(h.amount), lines(h)])
                 .collect(),
         ),
         Check::LivingCap => (
@@ -710,7 +721,7 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
                 .map(|h| {
                     vec![
                         hh(h),
-                        h.unit_id.clone(),
+                        unit(h),
                         h.category.clone(),
                         h.period.clone(),
                         opt(h.limit),
@@ -733,17 +744,7 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
             ]),
             hits.iter()
                 .take(max)
-                .map(|h| {
-                    vec![
-                        hh(h),
-                        h.unit_id.clone(),
-                        date(h),
-                        opt(h.limit),
-                        grouped(h.amount),
-                        opt(h.excess),
-                        lines(h),
-                    ]
-                })
+                .map(|h| vec![hh(h), unit(h), date(h), opt(h.limit), grouped(h.amount), opt(h.excess), lines(h)])
                 .collect(),
         ),
         Check::WarmthYear => (
@@ -761,7 +762,7 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
                 .map(|h| {
                     vec![
                         hh(h),
-                        h.unit_id.clone(),
+                        unit(h),
                         h.period.clone(),
                         opt(h.limit),
                         grouped(h.amount),
@@ -787,7 +788,7 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
                 .map(|h| {
                     vec![
                         hh(h),
-                        h.unit_id.clone(),
+                        unit(h),
                         h.kind.clone(),
                         h.period.clone(),
                         h.rows.len().to_string(),
@@ -813,7 +814,7 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
                 .take(max)
                 .map(|h| {
                     vec![
-                        h.unit_id.clone(),
+                        unit(h),
                         h.kind.clone(),
                         h.period.clone(),
                         opt(h.limit),
@@ -836,7 +837,7 @@ fn payment_finding(w: &W<'_>, r: &PaymentReport, check: Check, hits: &[&PaymentH
             ]),
             hits.iter()
                 .take(max)
-                .map(|h| vec![hh(h), h.unit_id.clone(), h.kind.clone(), date(h), grouped(h.amount), lines(h)])
+                .map(|h| vec![hh(h), unit(h), h.kind.clone(), date(h), grouped(h.amount), lines(h)])
                 .collect(),
         ),
     };

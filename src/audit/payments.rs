@@ -1316,3 +1316,231 @@ pub fn payments_table(r: &PaymentReport) -> crate::output::OutTable {
     }
     t
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    const REG: &str = "household_id,unit_id,category,filed_on,closed_on,dibao_monthly
+H01,A,deep,2019-01-01,,500
+H02,A,relative,2019-01-01,,500
+H03,A,deep,2019-03-01,,500
+H04,B,relative,2018-06-01,2019-06-30,600
+H05,B,deep,2018-06-01,,600
+H06,C,deep,2019-01-01,,450
+H07,C,relative,2019-01-01,,450
+H08,C,deep,2019-01-01,,450
+H09,C,relative,2019-01-01,,450
+";
+
+    /// Line 2.. of the ledger; the comment says which check each row plants (none = clean).
+    const LED: &str = "payment_id,household_id,unit_id,date,kind,amount
+P001,H01,A,2019-01-15,living,2000
+P002,H01,A,2019/05/15,living,2000
+P003,H01,A,20190915,living,1500
+P004,H02,A,2019年2月10日,living,1200
+P005,H02,A,2019-02-20,living,800
+P006,H03,A,2019-02-01,living,1000
+P007,H03,A,2019-04-01,living,1000
+P008,H04,B,2019-05-01,living,1500
+P009,H04,B,2019-08-01,living,1500
+P010,H05,B,2019-01-20,warmth,3500
+P011,H05,B,2019-06-20,warmth,3000
+P012,H99,B,2019-03-03,living,900
+P013,H05,B,2019-04-04,banquet,2000
+P014,H06,C,2019-03-10,living,300
+P015,H07,C,2019-03-10,living,300
+P016,H08,C,2019-03-10,living,300
+P017,H09,C,2019-03-10,living,300
+P018,H06,C,2019-06-10,living,300
+P019,H02,A,2019-07-01,education,1000
+";
+
+    fn rules() -> PaymentRules {
+        let mut r = PaymentRules::default();
+        r.tier_months.insert("deep".into(), Decimal::from(10));
+        r.tier_months.insert("relative".into(), Decimal::from(8));
+        r.flat_min_payments = 5;
+        r
+    }
+
+    fn run(reg: &str, led: &str, rules: &PaymentRules) -> Result<PaymentReport, InputErrors> {
+        check_payments(
+            &LedgerInput {
+                payments_file: "payments.csv",
+                payments: led.as_bytes(),
+                households_file: "households.csv",
+                households: reg.as_bytes(),
+            },
+            rules,
+        )
+    }
+
+    fn hits(r: &PaymentReport, c: Check) -> Vec<(Vec<u64>, Decimal)> {
+        r.hits
+            .iter()
+            .filter(|h| h.check == c)
+            .map(|h| (h.rows.iter().map(|x| x.line).collect(), h.at_stake()))
+            .collect()
+    }
+
+    fn d(n: i64) -> Decimal {
+        Decimal::from(n)
+    }
+
+    #[test]
+    fn every_check_hits_exactly_the_planted_rows() {
+        let r = run(REG, LED, &rules()).unwrap();
+        assert_eq!(r.payments, 19);
+        assert_eq!(r.households, 9);
+        assert_eq!(hits(&r, Check::Unfiled), vec![(vec![13], d(900))]);
+        assert_eq!(hits(&r, Check::BeforeFiling), vec![(vec![7], d(1000))]);
+        assert_eq!(hits(&r, Check::AfterClosing), vec![(vec![10], d(1500))]);
+        assert_eq!(hits(&r, Check::LivingCap), vec![(vec![2, 3, 4], d(500))]);
+        assert_eq!(hits(&r, Check::WarmthVisit), vec![(vec![11], d(500))]);
+        assert_eq!(hits(&r, Check::WarmthYear), vec![(vec![11, 12], d(500))]);
+        assert_eq!(hits(&r, Check::Duplicate), vec![(vec![5, 6], d(800))]);
+        assert_eq!(hits(&r, Check::Flat), vec![(vec![15, 16, 17, 18, 19], d(1500))]);
+        assert_eq!(hits(&r, Check::Scope), vec![(vec![14], d(2000))]);
+        assert!(hits(&r, Check::UnitMismatch).is_empty(), "off by default");
+        assert_eq!(r.hits.len(), 9);
+        let cap = r.hits.iter().find(|h| h.check == Check::LivingCap).unwrap();
+        assert_eq!(
+            (cap.limit, cap.amount, cap.category.as_str(), cap.period.as_str()),
+            (Some(d(5000)), d(5500), "deep", "2019")
+        );
+        let flat = r.hits.iter().find(|h| h.check == Check::Flat).unwrap();
+        assert_eq!(
+            (flat.unit_id.as_str(), flat.limit, flat.of, flat.note.as_str()),
+            ("C", Some(d(300)), Some(5), "deep;relative")
+        );
+    }
+
+    #[test]
+    fn a_clean_ledger_has_no_hits() {
+        let clean: String = LED
+            .lines()
+            .enumerate()
+            .filter(|(i, _)| ![4, 6, 7, 10, 11, 13, 14, 18, 19].contains(&(i + 1)))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        let r = run(REG, &clean, &rules()).unwrap();
+        assert!(r.hits.is_empty(), "{:#?}", r.hits);
+        assert!(r.summary.iter().all(|s| s.hits == 0));
+    }
+
+    #[test]
+    fn checks_follow_the_configuration() {
+        // without tiers the deep household's 5,500 is under 12 × 500
+        let mut r0 = rules();
+        r0.tier_months.clear();
+        assert!(hits(&run(REG, LED, &r0).unwrap(), Check::LivingCap).is_empty());
+        // a yearly duplicate period catches the March and June payments of H06 too
+        let mut r1 = rules();
+        r1.duplicate_period = super::super::Period::Year;
+        let dup = hits(&run(REG, LED, &r1).unwrap(), Check::Duplicate);
+        assert!(dup.contains(&(vec![15, 19], d(300))), "{dup:?}");
+        // a quarter: H02's two February payments only
+        r1.duplicate_period = super::super::Period::Quarter;
+        assert_eq!(hits(&run(REG, LED, &r1).unwrap(), Check::Duplicate), vec![(vec![5, 6], d(800))]);
+        // switched off
+        let mut r2 = rules();
+        r2.checks.remove(&Check::Flat);
+        r2.checks.insert(Check::UnitMismatch);
+        let r = run(REG, LED, &r2).unwrap();
+        assert!(hits(&r, Check::Flat).is_empty());
+        assert!(r.summary.iter().all(|s| s.check != Check::Flat));
+        assert!(hits(&r, Check::UnitMismatch).is_empty());
+        let moved = LED.replace("P019,H02,A", "P019,H02,B");
+        assert_eq!(
+            hits(&run(REG, &moved, &r2).unwrap(), Check::UnitMismatch),
+            vec![(vec![20], d(1000))]
+        );
+        // flat needs several categories: one category only is not a finding
+        let one_cat = REG.replace("H07,C,relative", "H07,C,deep").replace("H09,C,relative", "H09,C,deep");
+        assert!(hits(&run(&one_cat, LED, &rules()).unwrap(), Check::Flat).is_empty());
+        // and most payments: below the share it is not flat
+        let mut r3 = rules();
+        r3.flat_share = Decimal::ONE;
+        let varied = LED.replace("P018,H06,C,2019-06-10,living,300", "P018,H06,C,2019-06-10,living,350");
+        assert!(hits(&run(REG, &varied, &r3).unwrap(), Check::Flat).is_empty());
+    }
+
+    #[test]
+    fn dates_in_every_accepted_format_and_bad_ones_with_location() {
+        let led = "payment_id,household_id,unit_id,date,kind,amount\nA,H01,A,2019-03-05,living,1\nB,H01,A,2019/03/06,living,1\nC,H01,A,20190307,living,1\nD,H01,A,2019年3月8日,living,1\n";
+        let mut r = rules();
+        r.checks.clear();
+        let rep = run(REG, led, &r).unwrap();
+        assert_eq!(rep.payments, 4);
+        let bad = "payment_id,household_id,unit_id,date,kind,amount\nA,H01,A,2019-03-05,living,1\nB,H01,A,05/03/2019,living,1\nC,H01,A,2019-02-30,living,1\n";
+        let e = run(REG, bad, &r).unwrap_err().to_string();
+        assert!(e.contains("payments.csv:3: field `date`: `05/03/2019` is not a date"), "{e}");
+        assert!(e.contains("payments.csv:4: field `date`"), "{e}");
+        let bad_reg = REG.replace("H03,A,deep,2019-03-01", "H03,A,deep,March 2019");
+        let e = run(&bad_reg, LED, &r).unwrap_err().to_string();
+        assert!(e.contains("households.csv:4: field `filed_on`"), "{e}");
+    }
+
+    #[test]
+    fn bad_amounts_and_duplicate_ids_are_located() {
+        let mut r = rules();
+        r.checks.clear();
+        let led = LED.replace("P003,H01,A,20190915,living,1500", "P003,H01,A,20190915,living,15O0");
+        let e = run(REG, &led, &r).unwrap_err().to_string();
+        assert!(e.contains("payments.csv:4: field `amount`"), "{e}");
+        let led = LED.replace("P005,", "P001,").replace("P009,", "P001,");
+        let e = run(REG, &led, &r).unwrap_err().to_string();
+        assert!(
+            e.contains("payments.csv:6: field `payment_id`: payment id `P001` is used twice (first on line 2)"),
+            "{e}"
+        );
+        assert!(e.contains("payments.csv:10: field `payment_id`"), "{e}");
+        let led = LED.replace("P004,H02,A,2019年2月10日,living,1200", "P004,H02,A,2019年2月10日,living,-1200");
+        assert!(run(REG, &led, &r).unwrap_err().to_string().contains("negative"));
+        let e = run(&format!("{REG}H01,A,deep,2019-01-01,,500\n"), LED, &r).unwrap_err().to_string();
+        assert!(
+            e.contains("households.csv:11: field `household_id`: household `H01` appears twice (first on line 2)"),
+            "{e}"
+        );
+        let e = run(REG, "payment_id,household_id,date,kind,amount\n", &r).unwrap_err().to_string();
+        assert!(e.contains("payments.csv:1: field `unit_id`: required column"), "{e}");
+    }
+
+    #[test]
+    fn amounts_read_exactly_including_separators() {
+        assert_eq!(parse_amount(b"1234.50").unwrap(), Decimal::new(123450, 2));
+        assert_eq!(parse_amount(b" 7 ").unwrap(), d(7));
+        assert_eq!(parse_amount("1,234.5".as_bytes()).unwrap(), Decimal::new(12345, 1));
+        assert_eq!(parse_amount("１２３".as_bytes()).unwrap(), d(123));
+        assert!(parse_amount(b"12a").is_err());
+        assert!(parse_amount(b"").is_err());
+        assert!(parse_amount(b"1.2.3").is_err());
+        assert_eq!(parse_amount(b"0.1").unwrap() + parse_amount(b"0.2").unwrap(), Decimal::new(3, 1));
+    }
+
+    #[test]
+    fn gb18030_bom_quotes_and_blank_lines() {
+        let mut r = rules();
+        r.checks = [Check::Unfiled].into_iter().collect();
+        let text =
+            "payment_id,household_id,unit_id,date,kind,amount\n\nP1,甲99,A,2019-01-01,living,\"1,000\"\n\r\nP2,H01,A,2019-01-02,living,5\n";
+        let (gbk, _, _) = encoding_rs::GB18030.encode(text);
+        let rep = run(REG, std::str::from_utf8(&[]).unwrap_or(""), &r).err();
+        assert!(rep.is_some(), "an empty ledger is an error");
+        let rep = check_payments(
+            &LedgerInput {
+                payments_file: "payments.csv",
+                payments: &gbk,
+                households_file: "households.csv",
+                households: format!("\u{feff}{REG}").as_bytes(),
+            },
+            &r,
+        )
+        .unwrap();
+        assert_eq!(rep.payments, 2);
+        let h = &rep.hits[0];
+        assert_eq!((h.household_id.as_str(), h.rows[0].line, h.amount), ("甲99", 3, d(1000)));
+    }
+}

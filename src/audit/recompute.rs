@@ -564,3 +564,107 @@ pub fn reconcile_table(r: &Recompute) -> crate::output::OutTable {
     }
     t
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    /// Two stages: P → cities X, Y (reserve 10%) → counties. Formula: X gets 6,000 and Y 3,000
+    /// of 10,000 (reserve 1,000); X's counties A 2,000, B 4,000; Y's county C 3,000.
+    fn scenario(actual: &str) -> Scenario {
+        let toml = "[scenario]\nname = \"t\"\n[[stage]]\nlevel = \"city\"\ntotal = \"10000\"\nreserve = \"0.1\"\n[[stage.pool]]\nid = \"p\"\nshare = \"1\"\n[[stage.pool.factor]]\ncolumn = \"pop\"\nweight = \"1\"\n[[stage]]\nlevel = \"county\"\n[[stage.pool]]\nid = \"p\"\nshare = \"1\"\n[[stage.pool.factor]]\ncolumn = \"pop\"\nweight = \"1\"\n";
+        let units = "id,name,parent_id,level\nP,P,,province\nX,X,P,city\nY,Y,P,city\nA,A,X,county\nB,B,X,county\nC,C,Y,county\n";
+        let factors = "unit_id,pop\nX,6\nY,3\nA,1\nB,2\nC,5\n";
+        let files: Vec<(&str, String)> = vec![
+            ("units.csv", units.into()),
+            ("factors.csv", factors.into()),
+            ("actual.csv", actual.into()),
+        ];
+        let mut src = |name: &str| -> Option<Result<(Vec<u8>, std::path::PathBuf), InputErrors>> {
+            files
+                .iter()
+                .find(|f| f.0 == name)
+                .map(|f| Ok((f.1.as_bytes().to_vec(), name.into())))
+        };
+        crate::scenario::from_sources("scenario.toml", toml.as_bytes(), &mut src).unwrap()
+    }
+
+    fn run(actual: &str) -> Result<Recompute, InputErrors> {
+        let s = scenario(actual);
+        let alloc = crate::alloc::allocate(&s).unwrap();
+        let cfg = AuditConfig::defaults(&s);
+        let rows = read_actual(s.tables.get("actual").unwrap(), &s)?;
+        recompute(&s, &alloc, &rows, "actual.csv", &cfg)
+    }
+
+    #[test]
+    fn a_faithful_distribution_has_no_flag() {
+        let r = run("unit_id,amount\nX,6000\nY,3000\nA,2000\nB,4000\nC,3000\n").unwrap();
+        assert_eq!(r.flagged(), 0, "{r:#?}");
+        assert_eq!(r.comparisons.len(), 5);
+        assert_eq!(r.reconciliations.len(), 3);
+        assert!(r.reconciliations.iter().all(|x| x.difference.is_zero()));
+    }
+
+    #[test]
+    fn departures_missing_outsiders_and_gaps_are_flagged() {
+        // B gets 500 more (X passes on more than it received), C is missing, Z is no recipient
+        let r = run("unit_id,amount\nX,6000\nY,3000\nA,2000\nB,4500\nZ,100\n").unwrap();
+        let st = |id: &str| {
+            r.comparisons
+                .iter()
+                .find(|c| c.unit_id == id)
+                .map(|c| (c.status, c.flagged, c.difference))
+                .unwrap()
+        };
+        assert_eq!(st("B"), (Status::Differs, true, Decimal::from(500)));
+        assert_eq!(st("C"), (Status::Missing, true, Decimal::from(-3000)));
+        assert_eq!(st("Z"), (Status::NotRecipient, true, Decimal::from(100)));
+        assert_eq!(st("A"), (Status::Ok, false, Decimal::ZERO));
+        let rec = |id: &str| {
+            r.reconciliations
+                .iter()
+                .find(|x| x.unit_id == id)
+                .map(|x| (x.difference, x.flagged))
+                .unwrap()
+        };
+        assert_eq!(rec("P"), (Decimal::ZERO, false));
+        assert_eq!(rec("X"), (Decimal::from(-500), true));
+        assert_eq!(rec("Y"), (Decimal::from(3000), true));
+    }
+
+    #[test]
+    fn tolerance_is_the_larger_of_absolute_and_relative() {
+        // 1% of 4,000 = 40: a difference of 40 passes, 41 does not
+        assert_eq!(
+            run("unit_id,amount\nA,2000\nB,4040\nC,3000\n")
+                .unwrap()
+                .comparisons
+                .iter()
+                .filter(|c| c.flagged)
+                .count(),
+            0
+        );
+        let r = run("unit_id,amount\nA,2000\nB,4041\nC,3000\n").unwrap();
+        assert_eq!(r.comparisons.iter().filter(|c| c.flagged).count(), 1);
+    }
+
+    #[test]
+    fn stage_and_pool_columns_and_bad_rows() {
+        let r = run("unit_id,stage,pool,amount\nX,1,p,6000\nX,1,reserve,0\nP,1,reserve,1000\n").unwrap();
+        let p = r.comparisons.iter().find(|c| c.unit_id == "P" && c.pool == "reserve").unwrap();
+        assert_eq!((p.status, p.formula), (Status::Ok, Some(Decimal::from(1000))));
+        let e = run("unit_id,stage,pool,amount\nA,3,,1\nB,2,q,1\nC,,,x1\nA,,,2000\nA,2,,2000\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("actual.csv:2: field `stage`"), "{e}");
+        assert!(e.contains("actual.csv:3: field `pool`"), "{e}");
+        assert!(e.contains("actual.csv:4: field `amount`"), "{e}");
+        let e = run("unit_id,amount\nA,2000\nA,2000\n").unwrap_err().to_string();
+        assert!(
+            e.contains("actual.csv:3: field `unit_id`: unit `A` stage 2 pool `total` appears twice (first on line 2)"),
+            "{e}"
+        );
+    }
+}
