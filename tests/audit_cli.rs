@@ -264,3 +264,33 @@ fn bundled_union_scenario_finds_every_planted_problem() {
     let bad: Vec<&str> = rec.lines().filter(|l| l.ends_with(",1")).map(|l| &l[..6]).collect();
     assert_eq!(bad, ["990000", "990700"]);
 }
+
+#[test]
+fn english_findings_have_every_part_in_english() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_fixture(tmp.path());
+    replace(&dir, "scenario.toml", "lang = \"zh\"", "lang = \"en\"");
+    let out = tmp.path().join("out");
+    cargo_bin_cmd!("fundsim")
+        .arg("audit")
+        .arg(&dir)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(out.join("findings.md")).unwrap();
+    golden("audit-small.en.findings.md", &md);
+    for s in [
+        "# Audit findings:",
+        "**Matter audited**: ",
+        "**Facts found**: ",
+        "**Rule**: ",
+        "**Conclusion**: ",
+        "Aid paid to households not on file",
+    ] {
+        assert!(md.contains(s), "{s}");
+    }
+    for s in ["审计事项", "审计查明的事实", "审计结论", "涉及金额"] {
+        assert!(!md.contains(s), "{s} in the English findings");
+    }
+}

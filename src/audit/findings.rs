@@ -1358,10 +1358,16 @@ pub fn render(input: &FindingsInput<'_>) -> String {
             w.t(&format!("（{}）", chinese_number(i + 1)), &format!("3.{}", i + 1)),
             f.title
         );
-        let _ = writeln!(md, "**{}**{}\n", w.t("审计事项：", "Matter audited: "), f.matter);
-        let _ = writeln!(md, "**{}**{}\n", w.t("审计查明的事实：", "Facts found: "), f.facts.trim_end());
-        let _ = writeln!(md, "**{}**{}\n", w.t("审计依据：", "Rule: "), f.basis);
-        let _ = writeln!(md, "**{}**{}\n", w.t("审计结论：", "Conclusion: "), f.conclusion);
+        let _ = writeln!(md, "**{}**{}{}\n", w.t("审计事项", "Matter audited"), w.t("：", ": "), f.matter);
+        let _ = writeln!(
+            md,
+            "**{}**{}{}\n",
+            w.t("审计查明的事实", "Facts found"),
+            w.t("：", ": "),
+            f.facts.trim_end()
+        );
+        let _ = writeln!(md, "**{}**{}{}\n", w.t("审计依据", "Rule"), w.t("：", ": "), f.basis);
+        let _ = writeln!(md, "**{}**{}{}\n", w.t("审计结论", "Conclusion"), w.t("：", ": "), f.conclusion);
     }
 
     // checks that found nothing

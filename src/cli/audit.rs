@@ -40,9 +40,79 @@ pub struct Produced {
     pub config: AuditConfig,
 }
 
+/// Loads a scenario like `scenario::load`, except that a CSV ledger and register are not read
+/// cell by cell into tables (millions of rows would cost gigabytes): the loader gets a
+/// header-only stand-in and the real path, and [`produce`] reads the bytes itself.
+pub fn load_for_audit(path: &Path) -> Result<Scenario, CliError> {
+    use fundsim::scenario::load::read_file;
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| InputErrors::one(Location::file(&shown), format!("cannot open scenario: {e}")))?;
+    let (dir, toml_path) = if meta.is_dir() {
+        (path.to_path_buf(), path.join("scenario.toml"))
+    } else {
+        (
+            path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+            path.to_path_buf(),
+        )
+    };
+    let toml_name = toml_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario.toml".into());
+    let bytes = read_file(&toml_path, &toml_name)?;
+    let text = String::from_utf8_lossy(bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(&bytes)).into_owned();
+    let (ledger, register) = match fundsim::scenario::parse_toml(&toml_name, &text) {
+        Ok(raw) => (
+            raw.data.payments.map(|x| x.into_inner()).unwrap_or_else(|| "payments.csv".into()),
+            raw.data
+                .households
+                .map(|x| x.into_inner())
+                .unwrap_or_else(|| "households.csv".into()),
+        ),
+        Err(_) => ("payments.csv".into(), "households.csv".into()),
+    };
+    let is_csv = |name: &str| !name.to_ascii_lowercase().ends_with(".xlsx");
+    let mut reader = |rel: &str| -> Option<Result<(Vec<u8>, PathBuf), InputErrors>> {
+        let p = dir.join(rel);
+        std::fs::symlink_metadata(&p).ok()?;
+        if rel == ledger && is_csv(rel) {
+            return Some(Ok((b"payment_id,household_id,unit_id,date,kind,amount\n".to_vec(), p)));
+        }
+        if rel == register && is_csv(rel) {
+            return Some(Ok((
+                b"household_id,unit_id,category,filed_on,closed_on,dibao_monthly\n".to_vec(),
+                p,
+            )));
+        }
+        Some(read_file(&p, rel).map(|b| (b, p)))
+    };
+    let mut s = fundsim::scenario::from_sources(&toml_name, &bytes, &mut reader)?;
+    s.files.dir = dir;
+    if let Some(first) = s.files.inputs.first_mut() {
+        first.2 = toml_path;
+    }
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(s)
+}
+
+/// A table as CSV bytes (an `.xlsx` ledger or register, for the byte-level payment checks;
+/// line numbers are then data-row positions + 1).
+fn table_csv(t: &fundsim::table::Table) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let _ = w.write_record(&t.headers);
+    for r in &t.rows {
+        let _ = w.write_record(&r.cells);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
 /// Runs the audit on a scenario path without writing anything.
 pub fn produce(path: &Path, excel_csv: bool) -> Result<Produced, CliError> {
-    let mut s = common::load_path(path)?;
+    let mut s = load_for_audit(path)?;
     let cfg = fundsim::audit::config(&s)?;
     let alloc = fundsim::alloc::allocate(&s)?;
     // hash every input; keep the ledger and register bytes for the payment checks
@@ -55,9 +125,14 @@ pub fn produce(path: &Path, excel_csv: bool) -> Result<Produced, CliError> {
             Ok(bytes) => {
                 let abs = p.canonicalize().unwrap_or_else(|_| p.clone());
                 inputs.push(FileEntry::new(Some(role), rel, Some(&abs.display().to_string()), &bytes));
+                let xlsx = rel.to_ascii_lowercase().ends_with(".xlsx");
+                let data = |b: Vec<u8>| match s.tables.get(role.as_str()) {
+                    Some(t) if xlsx => table_csv(t),
+                    _ => b,
+                };
                 match role.as_str() {
-                    "payments" => ledger = Some((rel.clone(), bytes)),
-                    "households" => register = Some((rel.clone(), bytes)),
+                    "payments" => ledger = Some((rel.clone(), data(bytes))),
+                    "households" => register = Some((rel.clone(), data(bytes))),
                     _ => {}
                 }
             }
