@@ -14,7 +14,14 @@ use rust_decimal::prelude::ToPrimitive;
 use std::hint::black_box;
 
 fn national_input() -> (fundsim::scenario::Scenario, InferInput) {
-    let mut s = scenario(&SynthOptions { cities: 330, counties: 2850, seed: 1, bounds: false, ..Default::default() }).unwrap();
+    let mut s = scenario(&SynthOptions {
+        cities: 330,
+        counties: 2850,
+        seed: 1,
+        bounds: false,
+        ..Default::default()
+    })
+    .unwrap();
     let a = allocate(&s).unwrap();
     let mut csv = String::from("unit_id,stage,pool,amount\n");
     for sp in a.splits.iter().filter(|x| x.stage == 2) {
@@ -27,14 +34,20 @@ fn national_input() -> (fundsim::scenario::Scenario, InferInput) {
             csv.push_str(&format!("{},2,{},{}\n", s.hierarchy.unit(u).unwrap().id, pool, y));
         }
     }
-    s.tables.insert("actual".into(), Table::from_csv_bytes("actual.csv", csv.as_bytes()).unwrap());
+    s.tables
+        .insert("actual".into(), Table::from_csv_bytes("actual.csv", csv.as_bytes()).unwrap());
     // the same LP input infer-weights builds, for timing the fits alone
     let sel = select(&s, &a, Some(2), Some("base")).unwrap();
     let mut ids = Vec::new();
     let mut shares = Vec::new();
     let mut actual = Vec::new();
     for sp in &sel.splits {
-        let tot: f64 = sp.amounts.iter().zip(&sp.adjust).map(|(y, c)| y.to_f64().unwrap() / c.to_f64().unwrap()).sum();
+        let tot: f64 = sp
+            .amounts
+            .iter()
+            .zip(&sp.adjust)
+            .map(|(y, c)| y.to_f64().unwrap() / c.to_f64().unwrap())
+            .sum();
         for (j, &u) in sp.recipients.iter().enumerate() {
             ids.push(s.hierarchy.unit(u).unwrap().id.clone());
             shares.push(sp.shares[j].iter().map(|x| x.to_f64().unwrap()).collect::<Vec<_>>());
@@ -51,10 +64,16 @@ fn bench(c: &mut Criterion) {
     let a = allocate(&s).unwrap();
     let mut g = c.benchmark_group("lp");
     g.sample_size(10);
-    g.bench_function("infer-weights L1 fit, 2,850 counties × 8 factors (clarabel)", |b| b.iter(|| black_box(fit_l1(&input, Backend::Clarabel).unwrap())));
-    g.bench_function("infer-weights L∞ fit, 2,850 × 8 (clarabel)", |b| b.iter(|| black_box(fit_linf(&input, Backend::Clarabel).unwrap())));
+    g.bench_function("infer-weights L1 fit, 2,850 counties × 8 factors (clarabel)", |b| {
+        b.iter(|| black_box(fit_l1(&input, Backend::Clarabel).unwrap()))
+    });
+    g.bench_function("infer-weights L∞ fit, 2,850 × 8 (clarabel)", |b| {
+        b.iter(|| black_box(fit_linf(&input, Backend::Clarabel).unwrap()))
+    });
     let best = fit_l1(&input, Backend::Clarabel).unwrap();
-    g.bench_function("all 8 identifiability ranges, 2,850 × 8 (16 LPs)", |b| b.iter(|| black_box(weight_ranges(&input, best.error, 0.01, 1e-9, Backend::Clarabel).unwrap())));
+    g.bench_function("all 8 identifiability ranges, 2,850 × 8 (16 LPs)", |b| {
+        b.iter(|| black_box(weight_ranges(&input, best.error, 0.01, 1e-9, Backend::Clarabel).unwrap()))
+    });
     g.bench_function("infer-weights end to end (shares, L1, L∞, ranges, residuals)", |b| {
         b.iter(|| {
             let sel = select(&s, &a, Some(2), Some("base")).unwrap();

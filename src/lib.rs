@@ -22,6 +22,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod alloc;
+pub mod audit;
 pub mod compare;
 pub mod error;
 pub mod lpcheck;

@@ -3,12 +3,14 @@
 //! or usage.
 
 pub mod allocate;
+pub mod audit;
 pub mod check_weights;
 pub mod common;
 pub mod compare;
 pub mod infer_weights;
 pub mod synth;
 pub mod validate;
+pub mod verify;
 pub mod write;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +39,10 @@ enum Command {
     Compare(compare::Args),
     /// Write a seeded synthetic scenario folder at any scale.
     Synth(synth::Args),
+    /// Recompute vs actual, payment checks, findings and an evidence manifest.
+    Audit(audit::Args),
+    /// Re-run the audit recorded in a folder's manifest.json and compare the outputs.
+    Verify(verify::Args),
 }
 
 /// What went wrong, and the exit code it maps to.
@@ -46,7 +52,8 @@ pub enum CliError {
     Input(fundsim::error::InputErrors),
     /// Bad usage or an output that cannot be written: exit 2.
     Usage(String),
-    /// The run found problems the user asked to be told about: exit 1.
+    /// The run found problems the user asked to be told about (e.g. `audit --fail-on-flag`,
+    /// `verify` with differing outputs): exit 1.
     Found(String),
 }
 
@@ -73,6 +80,8 @@ pub fn main() -> ExitCode {
         Command::InferWeights(a) => infer_weights::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Synth(a) => synth::run(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Verify(a) => verify::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -32,6 +32,9 @@ pub struct RawScenarioFile {
     /// `[[check]]`: policy rules for the LP checks of the weights.
     #[serde(default)]
     pub check: Vec<Spanned<crate::lpcheck::bind::RawCheck>>,
+    /// `[audit]` (see [`crate::audit::RawAudit`]).
+    #[serde(default)]
+    pub audit: Option<Spanned<crate::audit::RawAudit>>,
 }
 
 /// `[scenario]`
