@@ -195,12 +195,52 @@ pub fn produce(path: &Path, excel_csv: bool) -> Result<Produced, CliError> {
     }
     drop(ledger);
     drop(register);
+    // the weights the actual distribution implies (infer-weights on the default pool)
+    let inferred = if s.tables.contains_key("actual") {
+        let summary = fundsim::lpcheck::bind::select(&s, &alloc, None, None).and_then(|sel| {
+            let r = fundsim::lpcheck::bind::run_infer(&s, &alloc, &sel, 0.01, None, false)?;
+            Ok(fundsim::audit::findings::InferredWeightsSummary {
+                stage: sel.stage,
+                pool: sel.pool.id.clone(),
+                method: "L1".into(),
+                weights: r
+                    .stated
+                    .iter()
+                    .zip(&r.inference.l1.weights)
+                    .map(|((factor, stated), inferred)| fundsim::audit::findings::InferredWeight {
+                        factor: factor.clone(),
+                        stated: *stated,
+                        inferred: *inferred,
+                    })
+                    .collect(),
+                formula_share: Some(r.inference.l1.formula_share),
+                flagged_units: r
+                    .inference
+                    .residuals
+                    .iter()
+                    .filter(|x| x.flagged)
+                    .map(|x| x.unit_id.clone())
+                    .collect(),
+            })
+        });
+        match summary {
+            Ok(w) => Some(w),
+            Err(e) => {
+                for d in e.0 {
+                    eprintln!("warning: weights not inferred: {d}");
+                }
+                None
+            }
+        }
+    } else {
+        None
+    };
     let input = FindingsInput {
         scenario: &s,
         config: &cfg,
         recompute: rec.as_ref(),
         payments: pay.as_ref(),
-        weights: None,
+        weights: inferred.as_ref(),
         files: None,
     };
     let md = findings::render(&input);
