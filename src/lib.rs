@@ -26,6 +26,7 @@ pub mod error;
 pub mod model;
 pub mod money;
 pub mod output;
+pub mod project;
 pub mod scenario;
 pub mod synth;
 pub mod table;

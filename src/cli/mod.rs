@@ -4,6 +4,7 @@
 
 pub mod allocate;
 pub mod common;
+pub mod project;
 pub mod synth;
 pub mod validate;
 pub mod write;
@@ -26,6 +27,8 @@ enum Command {
     Validate(validate::Args),
     /// Factor-method allocation, all stages: allocation.csv.
     Allocate(allocate::Args),
+    /// Yearly exit-target projection: projection.csv (+ projection_mc.csv, files_check.csv).
+    Project(project::Args),
     /// Write a seeded synthetic scenario folder at any scale.
     Synth(synth::Args),
 }
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Allocate(a) => allocate::run(a),
+        Command::Project(a) => project::run(a),
         Command::Synth(a) => synth::run(a),
     };
     match result {

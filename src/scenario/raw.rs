@@ -29,6 +29,9 @@ pub struct RawScenarioFile {
     /// `[[stage]]`, in order.
     #[serde(default)]
     pub stage: Vec<Spanned<RawStage>>,
+    /// `[projection]` (SPEC §4), read by [`crate::project`].
+    #[serde(default)]
+    pub projection: Option<Spanned<crate::project::RawProjection>>,
 }
 
 /// `[scenario]`
