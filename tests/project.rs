@@ -124,7 +124,12 @@ fn reconciliation_finds_every_planted_inconsistency_and_nothing_else() {
     let clean = "unit_id,year,filed_start,new,exits,removals,filed_end\n111,2017,10,1,2,0,9\n111,2018,9,0,9,0,0\n";
     let v = variant("project-small", &[("files.csv", clean)]);
     let toml = std::fs::read_to_string(v.path().join("scenario.toml")).unwrap();
-    let toml = toml.replace("plan = \"plan.csv\"\n", "").split("[projection]").next().unwrap().to_string();
+    let toml = toml
+        .replace("plan = \"plan.csv\"\n", "")
+        .split("[projection]")
+        .next()
+        .unwrap()
+        .to_string();
     std::fs::write(v.path().join("scenario.toml"), toml).unwrap();
     std::fs::remove_file(v.path().join("plan.csv")).unwrap();
     let run = project(v.path(), &[], &[]);
@@ -140,7 +145,11 @@ fn gansu_plan_totals_come_out_exactly() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let rows = v["projection"].as_array().unwrap();
     let prov: Vec<&serde_json::Value> = rows.iter().filter(|r| r["unit_id"] == "620000").collect();
-    let col = |c: &str| prov.iter().map(|r| r[c].as_str().unwrap().parse::<u64>().unwrap()).collect::<Vec<_>>();
+    let col = |c: &str| {
+        prov.iter()
+            .map(|r| r[c].as_str().unwrap().parse::<u64>().unwrap())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(col("start"), vec![1_890_000, 1_180_000, 470_000]);
     assert_eq!(col("target"), vec![710_000, 710_000, 470_000]);
     assert_eq!(col("exits"), vec![710_000, 710_000, 470_000]);
@@ -180,7 +189,13 @@ fn bad_plan_exits_2_naming_file_line_field_for_every_problem() {
     // years out of order in scenario.toml
     let toml = std::fs::read_to_string(fixture("project-small/scenario.toml")).unwrap();
     let line = toml.lines().position(|l| l.starts_with("years")).unwrap() + 1;
-    let v = variant("project-small", &[("scenario.toml", &toml.replace("years = [2018, 2019, 2020]", "years = [2018, 2020, 2019]"))]);
+    let v = variant(
+        "project-small",
+        &[(
+            "scenario.toml",
+            &toml.replace("years = [2018, 2019, 2020]", "years = [2018, 2020, 2019]"),
+        )],
+    );
     let run = project(v.path(), &[], &[]);
     assert_eq!(run.code, Some(2));
     assert!(
@@ -193,7 +208,11 @@ fn bad_plan_exits_2_naming_file_line_field_for_every_problem() {
     let v = variant("project-small", &[("files.csv", files)]);
     let run = project(v.path(), &[], &[]);
     assert_eq!(run.code, Some(2));
-    assert!(run.stderr.contains("files.csv:2: field `new`") && run.stderr.contains("negative"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("files.csv:2: field `new`") && run.stderr.contains("negative"),
+        "{}",
+        run.stderr
+    );
     // an unknown key in [projection]
     let v = variant("project-small", &[("scenario.toml", &toml.replace("return_rate", "retrun_rate"))]);
     let run = project(v.path(), &[], &[]);
