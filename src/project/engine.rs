@@ -35,8 +35,9 @@ pub trait Flows {
     fn entries(&mut self, rate: &Rate, start: &[u64], out: &mut [u64], scratch: &mut Scratch) -> Result<(), ProjectError>;
     /// Returns per unit from the previous year's exits.
     fn returns(&mut self, rate: &Rate, prev_exits: &[u64], out: &mut [u64], scratch: &mut Scratch) -> Result<(), ProjectError>;
-    /// People ready to exit out of `available`.
-    fn ready(&mut self, readiness: &Rate, available: u64) -> Result<u64, ProjectError>;
+    /// `min(want, people ready to exit out of available)`: only the first `want` ready people
+    /// matter, which lets the Monte Carlo skip draws whose outcome is certain.
+    fn ready_up_to(&mut self, readiness: &Rate, available: u64, want: u64) -> Result<u64, ProjectError>;
 }
 
 /// The deterministic flows: rates applied exactly, in whole people by largest remainder
@@ -51,8 +52,8 @@ impl Flows for Exact {
     fn returns(&mut self, rate: &Rate, prev_exits: &[u64], out: &mut [u64], scratch: &mut Scratch) -> Result<(), ProjectError> {
         Ok(split::apply_rate(rate, prev_exits, out, scratch)?)
     }
-    fn ready(&mut self, _readiness: &Rate, available: u64) -> Result<u64, ProjectError> {
-        Ok(available)
+    fn ready_up_to(&mut self, _readiness: &Rate, available: u64, want: u64) -> Result<u64, ProjectError> {
+        Ok(available.min(want))
     }
 }
 
@@ -143,9 +144,9 @@ impl State {
                 .checked_add(*entries)
                 .and_then(|x| x.checked_add(*returns))
                 .ok_or(ProjectError::Overflow("start + entries + returns"))?;
-            let ready = flows.ready(&p.exit_readiness, available)?;
             let cap = u.capacity.get(k).copied().flatten().unwrap_or(u64::MAX);
-            *exits = (*target).min(ready).min(available).min(cap);
+            let want = (*target).min(cap).min(available);
+            *exits = flows.ready_up_to(&p.exit_readiness, available, want)?.min(want);
             *end = available - *exits;
             *exited = exited
                 .saturating_sub(*returns)
@@ -166,10 +167,7 @@ impl State {
 /// `end < ⌈threshold × rural_pop⌉`) and, with survey samples, comprehensive incidence under
 /// the threshold and the three indicators passing ([`super::gate::SurveyGate`]).
 pub fn eligible(u: &PlanUnit, end: u64, exited: u64) -> bool {
-    let Some(limit) = u.threshold.ceil_times(u.rural_pop) else {
-        return false;
-    };
-    if end >= limit {
+    if end >= u.incidence_limit {
         return false;
     }
     match &u.survey {

@@ -201,6 +201,8 @@ pub struct PlanUnit {
     pub targets: Vec<Option<u64>>,
     /// Exit threshold.
     pub threshold: Rate,
+    /// `⌈threshold × rural_pop⌉`: the unit is under its threshold when `end` is below this.
+    pub incidence_limit: u64,
     /// Funds per year from the allocation (after `funds_growth`).
     pub funds: Vec<Decimal>,
     /// Whether the allocation gives the unit anything.
@@ -923,6 +925,7 @@ pub fn prepare(s: &Scenario) -> Result<Projection, InputErrors> {
                 prev_exits,
                 targets,
                 threshold,
+                incidence_limit: threshold.ceil_times(rural_pop).unwrap_or(0),
                 funds: Vec::new(),
                 funded: false,
                 capacity: Vec::new(),

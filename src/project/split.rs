@@ -88,26 +88,69 @@ pub enum SplitError {
 pub struct Scratch {
     rems: Vec<u128>,
     idx: Vec<u32>,
+    keys: Vec<u128>,
+    keys64: Vec<u64>,
 }
 
 /// Hands `k` extra units to the `k` largest remainders (ties: smaller position first).
-fn hand_out(out: &mut [u64], rems: &[u128], idx: &mut Vec<u32>, k: usize) -> Result<(), SplitError> {
+fn hand_out(out: &mut [u64], scratch: &mut Scratch, k: usize) -> Result<(), SplitError> {
+    let n = out.len();
     if k == 0 {
         return Ok(());
     }
-    if k > out.len() {
+    if k > n || u32::try_from(n).is_err() {
         return Err(SplitError::Overflow);
     }
+    if k == n {
+        for o in out.iter_mut() {
+            *o = o.checked_add(1).ok_or(SplitError::Overflow)?;
+        }
+        return Ok(());
+    }
+    let rems = &scratch.rems;
+    let max_rem = rems.iter().copied().max().unwrap_or(0);
+    if max_rem <= u128::from(u32::MAX) {
+        // one 64-bit key per unit, smallest first = largest remainder, then smallest position
+        let keys = &mut scratch.keys64;
+        keys.clear();
+        keys.extend(
+            rems.iter()
+                .enumerate()
+                .map(|(i, &r)| ((u64::from(u32::MAX) - r as u64) << 32) | i as u64),
+        );
+        keys.select_nth_unstable(k - 1);
+        for &key in keys.iter().take(k) {
+            if let Some(o) = out.get_mut((key & 0xffff_ffff) as usize) {
+                *o = o.checked_add(1).ok_or(SplitError::Overflow)?;
+            }
+        }
+        return Ok(());
+    }
+    if max_rem <= u128::from(u64::MAX) {
+        // the same with 128-bit keys
+        let keys = &mut scratch.keys;
+        keys.clear();
+        keys.extend(
+            rems.iter()
+                .enumerate()
+                .map(|(i, &r)| ((u128::from(u64::MAX) - r) << 32) | i as u128),
+        );
+        keys.select_nth_unstable(k - 1);
+        for &key in keys.iter().take(k) {
+            if let Some(o) = out.get_mut((key & 0xffff_ffff) as usize) {
+                *o = o.checked_add(1).ok_or(SplitError::Overflow)?;
+            }
+        }
+        return Ok(());
+    }
+    let idx = &mut scratch.idx;
     idx.clear();
-    idx.extend(0..u32::try_from(out.len()).map_err(|_| SplitError::Overflow)?);
-    let cmp = |a: &u32, b: &u32| -> Ordering {
+    idx.extend(0..n as u32);
+    idx.select_nth_unstable_by(k - 1, |a: &u32, b: &u32| -> Ordering {
         let ra = rems.get(*a as usize).copied().unwrap_or(0);
         let rb = rems.get(*b as usize).copied().unwrap_or(0);
         rb.cmp(&ra).then(a.cmp(b))
-    };
-    if k < idx.len() {
-        idx.select_nth_unstable_by(k - 1, cmp);
-    }
+    });
     for &i in idx.iter().take(k) {
         if let Some(o) = out.get_mut(i as usize) {
             *o = o.checked_add(1).ok_or(SplitError::Overflow)?;
@@ -149,7 +192,7 @@ pub fn split_proportional(total: u64, weights: &[u64], out: &mut [u64], scratch:
     }
     let k = u128::from(total).checked_sub(handed).ok_or(SplitError::Overflow)?;
     let k = usize::try_from(k).map_err(|_| SplitError::Overflow)?;
-    hand_out(out, &scratch.rems, &mut scratch.idx, k)
+    hand_out(out, scratch, k)
 }
 
 /// Applies a rate to headcounts, in whole people, by largest remainder.
@@ -190,7 +233,7 @@ pub fn apply_rate(rate: &Rate, base: &[u64], out: &mut [u64], scratch: &mut Scra
         .ok_or(SplitError::Overflow)?;
     let k = twice / rate.den.checked_mul(2).ok_or(SplitError::Overflow)?;
     let k = usize::try_from(k).map_err(|_| SplitError::Overflow)?;
-    hand_out(out, &scratch.rems, &mut scratch.idx, k)
+    hand_out(out, scratch, k)
 }
 
 #[cfg(test)]
@@ -225,6 +268,14 @@ mod tests {
         // zero weights get nothing
         assert_eq!(split(5, &[0, 3, 0, 2]), vec![0, 3, 0, 2]);
         assert_eq!(split(0, &[0, 0]), vec![0, 0]);
+        // remainders beyond 32 bits take the 128-bit path, beyond 64 bits the slow path
+        assert_eq!(
+            split(3, &[u32::MAX as u64 * 4, u32::MAX as u64 * 4, u32::MAX as u64 * 4, 1]),
+            vec![1, 1, 1, 0]
+        );
+        assert_eq!(split(1, &[1 << 40, 1 << 40, 1 << 40]), vec![1, 0, 0]);
+        assert_eq!(split(5, &[u64::MAX, u64::MAX, 1]), vec![3, 2, 0]);
+        assert_eq!(split(5, &[1, u64::MAX, u64::MAX]), vec![0, 3, 2]);
         let mut out = vec![0; 2];
         assert_eq!(
             split_proportional(3, &[0, 0], &mut out, &mut Scratch::default()),
