@@ -18,7 +18,8 @@
 //!   remainder ([`split::split_proportional`]);
 //! - `funds` = what the allocation ([`crate::alloc::allocate`]) gives the unit in the last
 //!   stage (for a unit above that level, the sum over its descendants), times
-//!   `(1 + funds_growth)^(year index)`, rounded down to the scenario's rounding;
+//!   `(1 + funds_growth)^(year index)`, rounded down to the scenario's rounding; or, with
+//!   `fund_totals`, what the allocation gives it when re-run with that year's total;
 //! - `capacity = ⌊funds / cost⌋` where `cost` is `cost_per_exit` or the mix
 //!   `Σ share_m × cost_per_person_m` of `[projection.measures]`; no cap without a cost (and for
 //!   units the allocation gives nothing when `unfunded = "uncapped"`);
@@ -110,6 +111,10 @@ pub struct RawProjection {
     /// Yearly growth of each unit's funds (default 0: the same amount every year).
     #[serde(default)]
     pub funds_growth: Option<Spanned<NumText>>,
+    /// The amount the root splits in each year (one per year): the allocation is re-run with
+    /// each in place of the first stage's `total` (instead of `funds_growth`).
+    #[serde(default)]
+    pub fund_totals: Option<Spanned<Vec<Spanned<NumText>>>>,
     /// Capacity of units the allocation gives nothing: `zero` (default) or `uncapped`.
     #[serde(default)]
     pub unfunded: Option<Spanned<String>>,
@@ -203,7 +208,7 @@ pub struct PlanUnit {
     pub threshold: Rate,
     /// `⌈threshold × rural_pop⌉`: the unit is under its threshold when `end` is below this.
     pub incidence_limit: u64,
-    /// Funds per year from the allocation (after `funds_growth`).
+    /// Funds per year from the allocation (after `funds_growth`, or re-run with `fund_totals`).
     pub funds: Vec<Decimal>,
     /// Whether the allocation gives the unit anything.
     pub funded: bool,
@@ -344,6 +349,7 @@ struct Settings {
     cost_per_exit: Option<Decimal>,
     measures: Vec<Measure>,
     funds_growth: Decimal,
+    fund_totals: Option<(Vec<Decimal>, usize)>,
     unfunded: Unfunded,
     exit_readiness: Rate,
     runs: u64,
@@ -367,6 +373,7 @@ fn settings(raw: Option<&Spanned<RawProjection>>, ctx: &Ctx<'_>, errs: &mut Inpu
                 cost_per_exit: None,
                 measures: BTreeMap::new(),
                 funds_growth: None,
+                fund_totals: None,
                 unfunded: None,
                 exit_readiness: None,
                 runs: None,
@@ -546,6 +553,30 @@ fn settings(raw: Option<&Spanned<RawProjection>>, ctx: &Ctx<'_>, errs: &mut Inpu
             Some(d)
         })
         .unwrap_or_default();
+    let fund_totals = p.fund_totals.as_ref().map(|ts| {
+        if let Some(g) = &p.funds_growth {
+            errs.push(
+                ctx.loc(g.span().start, "projection.funds_growth"),
+                "give either funds_growth or fund_totals, not both",
+            );
+        }
+        let v: Vec<Decimal> = ts
+            .get_ref()
+            .iter()
+            .map(|t| match num(t, ctx, "projection.fund_totals", errs) {
+                Some(d) if d > Decimal::ZERO => d,
+                Some(d) => {
+                    errs.push(
+                        ctx.loc(t.span().start, "projection.fund_totals"),
+                        format!("a yearly total must be positive, got {d}"),
+                    );
+                    Decimal::ONE
+                }
+                None => Decimal::ONE,
+            })
+            .collect();
+        (v, ts.span().start)
+    });
     let unfunded = match p.unfunded.as_ref().map(|u| (u.get_ref().trim(), u.span().start)) {
         None | Some(("zero", _)) => Unfunded::Zero,
         Some(("uncapped", _)) => Unfunded::Uncapped,
@@ -588,6 +619,7 @@ fn settings(raw: Option<&Spanned<RawProjection>>, ctx: &Ctx<'_>, errs: &mut Inpu
         cost_per_exit,
         measures,
         funds_growth,
+        fund_totals,
         unfunded,
         exit_readiness,
         runs,
@@ -811,6 +843,14 @@ pub fn prepare(s: &Scenario) -> Result<Projection, InputErrors> {
                     *sp = *at;
                 }
             }
+        }
+    }
+    if let Some((ts, span)) = &st.fund_totals {
+        if ts.len() != years.len() {
+            errs.push(
+                ctx.loc(*span, "projection.fund_totals"),
+                format!("{} fund totals for {} years: give one per year", ts.len(), years.len()),
+            );
         }
     }
     // rows
@@ -1053,26 +1093,57 @@ pub fn prepare(s: &Scenario) -> Result<Projection, InputErrors> {
     if !errs.is_empty() {
         return Err(errs);
     }
-    // funds from the allocation
-    let alloc = crate::alloc::allocate(s)?;
-    let funds = funds_by_unit(s, &alloc);
-    let mut factor = Decimal::ONE;
-    let growth = Decimal::ONE.checked_add(st.funds_growth).unwrap_or(Decimal::ONE);
+    // funds from the allocation: the scenario's own, grown by funds_growth, or re-run with
+    // each year's total
     let overflow = |what: &str| {
         InputErrors::one(
             Location::at(&s.toml_file, None, "projection"),
             format!("arithmetic overflow computing {what}"),
         )
     };
-    for k in 0..years.len() {
-        if k > 0 {
-            factor = factor.checked_mul(growth).ok_or_else(|| overflow("funds_growth"))?;
+    let base = funds_by_unit(s, &crate::alloc::allocate(s)?);
+    let mut yearly: Vec<Vec<(Decimal, bool)>> = Vec::with_capacity(years.len());
+    match &st.fund_totals {
+        Some((totals, _)) => {
+            let mut s2 = s.clone();
+            let mut last: Option<(Decimal, usize)> = None;
+            for &t in totals {
+                match last {
+                    Some((lt, k)) if lt == t => {
+                        let copy = yearly.get(k).cloned().unwrap_or_default();
+                        yearly.push(copy);
+                    }
+                    _ => {
+                        if let Some(st1) = s2.stages.get_mut(0) {
+                            st1.total = Some(t);
+                        }
+                        yearly.push(funds_by_unit(&s2, &crate::alloc::allocate(&s2)?));
+                        last = Some((t, yearly.len() - 1));
+                    }
+                }
+            }
         }
+        None => {
+            let growth = Decimal::ONE.checked_add(st.funds_growth).unwrap_or(Decimal::ONE);
+            let mut factor = Decimal::ONE;
+            for k in 0..years.len() {
+                if k > 0 {
+                    factor = factor.checked_mul(growth).ok_or_else(|| overflow("funds_growth"))?;
+                }
+                let mut v = Vec::with_capacity(base.len());
+                for &(f, funded) in &base {
+                    let f = f.checked_mul(factor).ok_or_else(|| overflow("funds"))?;
+                    let f = crate::money::floor_to_multiple(f, s.rounding).map_err(|_| overflow("funds"))?;
+                    v.push((f, funded));
+                }
+                yearly.push(v);
+            }
+        }
+    }
+    for funds in &yearly {
         for u in units.iter_mut() {
-            let (base, funded) = funds.get(u.unit).copied().unwrap_or((Decimal::ZERO, false));
-            u.funded = funded;
-            let f = base.checked_mul(factor).ok_or_else(|| overflow("funds"))?;
-            let f = crate::money::floor_to_multiple(f, s.rounding).map_err(|_| overflow("funds"))?;
+            let (f, funded) = funds.get(u.unit).copied().unwrap_or((Decimal::ZERO, false));
+            u.funded |= funded;
             let cap = match st.cost_per_exit {
                 None => None,
                 Some(_) if !funded && st.unfunded == Unfunded::Uncapped => None,

@@ -155,6 +155,22 @@ fn funds_cap_exits_and_shortfall_is_reported() {
     let (p, _) = run(&format!("{TWO_YEARS}cost_per_exit = \"10\"\nfunds_growth = \"0.1\"\n"), PLAN, None);
     assert_eq!(p.units[0].funds, vec![Decimal::from(1000), Decimal::from(1100)]);
     assert_eq!(p.units[0].capacity, vec![Some(100), Some(110)]);
+    // a year where the money runs short: the allocation re-run with each year's total
+    let (p, r) = run(
+        &format!("{TWO_YEARS}cost_per_exit = \"10\"\nfund_totals = [\"40000\", \"2000\"]\n"),
+        PLAN,
+        None,
+    );
+    assert_eq!(
+        p.units.iter().map(|u| u.funds[1]).collect::<Vec<_>>(),
+        vec![Decimal::from(500), Decimal::from(500), Decimal::from(1000)]
+    );
+    assert_eq!(col(&r, |x| x.exits), vec![vec![385, 50], vec![100, 50], vec![115, 77]]);
+    assert_eq!(col(&r, |x| x.shortfall), vec![vec![0, 206], vec![0, 117], vec![0, 0]]);
+    assert_identity(&p, &r);
+    let s = scenario(&format!("{TWO_YEARS}fund_totals = [\"1\"]\nfunds_growth = \"0.1\"\n"), PLAN, None).unwrap();
+    let e = prepare(&s).unwrap_err().to_string();
+    assert!(e.contains("not both") && e.contains("1 fund totals for 2 years"), "{e}");
 }
 
 #[test]
