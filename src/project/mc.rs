@@ -66,20 +66,22 @@ fn draw_err(what: &'static str, e: impl std::fmt::Display) -> ProjectError {
 }
 
 /// `⌊μ + σZ + ½⌋` clamped to `[0, max]`: the normal approximation with continuity correction.
-fn normal_count(rng: &mut Xoshiro256PlusPlus, mu: f64, var: f64, max: u64) -> u64 {
+#[inline]
+fn normal_count(rng: &mut Xoshiro256PlusPlus, mu: f64, var: f64, max: u64, max_f: f64) -> u64 {
     let z: f64 = StandardNormal.sample(rng);
     let x = mu + var.sqrt() * z + 0.5;
-    // truncation is the floor for x > 0
+    // truncation is the floor for x > 0; through i64, a single instruction (and saturating)
     if x < 1.0 {
         0
-    } else if x >= max as f64 {
+    } else if x >= max_f {
         max
     } else {
-        x as u64
+        x as i64 as u64
     }
 }
 
 /// A Binomial(n, p) count: exact below [`NORMAL_ABOVE_VARIANCE`], normal approximation above.
+#[inline]
 fn binomial(rng: &mut Xoshiro256PlusPlus, n: u64, p: f64, what: &'static str) -> Result<u64, ProjectError> {
     if n == 0 || p <= 0.0 {
         return Ok(0);
@@ -90,18 +92,19 @@ fn binomial(rng: &mut Xoshiro256PlusPlus, n: u64, p: f64, what: &'static str) ->
     let mu = n as f64 * p;
     let var = mu * (1.0 - p);
     if var >= NORMAL_ABOVE_VARIANCE {
-        return Ok(normal_count(rng, mu, var, n));
+        return Ok(normal_count(rng, mu, var, n, n as f64));
     }
     Ok(Binomial::new(n, p).map_err(|e| draw_err(what, e))?.sample(rng))
 }
 
 /// A Poisson(λ) count: exact below [`NORMAL_ABOVE_VARIANCE`], normal approximation above.
+#[inline]
 fn poisson(rng: &mut Xoshiro256PlusPlus, lambda: f64, what: &'static str) -> Result<u64, ProjectError> {
     if lambda <= 0.0 {
         return Ok(0);
     }
     if lambda >= NORMAL_ABOVE_VARIANCE {
-        return Ok(normal_count(rng, lambda, lambda, u64::MAX));
+        return Ok(normal_count(rng, lambda, lambda, i64::MAX as u64, i64::MAX as f64));
     }
     let x: f64 = Poisson::new(lambda).map_err(|e| draw_err(what, e))?.sample(rng);
     // a Poisson draw is a whole number, here below a few hundred
