@@ -29,6 +29,7 @@ pub mod lpcheck;
 pub mod model;
 pub mod money;
 pub mod output;
+pub mod project;
 pub mod report;
 pub mod scenario;
 pub mod synth;

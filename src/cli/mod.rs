@@ -8,6 +8,7 @@ pub mod check_weights;
 pub mod common;
 pub mod compare;
 pub mod infer_weights;
+pub mod project;
 pub mod synth;
 pub mod validate;
 pub mod verify;
@@ -37,6 +38,8 @@ enum Command {
     InferWeights(infer_weights::Args),
     /// What-if between two scenarios: winners, losers and each unit's change decomposed.
     Compare(compare::Args),
+    /// Yearly exit-target projection: projection.csv (+ projection_mc.csv, files_check.csv).
+    Project(project::Args),
     /// Write a seeded synthetic scenario folder at any scale.
     Synth(synth::Args),
     /// Recompute vs actual, payment checks, findings and an evidence manifest.
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
         Command::CheckWeights(a) => check_weights::run(a),
         Command::InferWeights(a) => infer_weights::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Project(a) => project::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Verify(a) => verify::run(a),

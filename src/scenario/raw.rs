@@ -35,6 +35,9 @@ pub struct RawScenarioFile {
     /// `[audit]` (see [`crate::audit::RawAudit`]).
     #[serde(default)]
     pub audit: Option<Spanned<crate::audit::RawAudit>>,
+    /// `[projection]` (SPEC §4), read by [`crate::project`].
+    #[serde(default)]
+    pub projection: Option<Spanned<crate::project::RawProjection>>,
 }
 
 /// `[scenario]`
