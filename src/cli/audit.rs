@@ -235,13 +235,35 @@ pub fn produce(path: &Path, excel_csv: bool) -> Result<Produced, CliError> {
     } else {
         None
     };
+    // the file-count reconciliation of the union hardship files (files.csv), when present
+    let file_hits: Option<(String, Vec<fundsim::audit::findings::FileReconHit>)> = match s.tables.get("files") {
+        None => None,
+        Some(t) => {
+            let found = fundsim::project::reconcile_files(t, &s.hierarchy)?;
+            let hits = found
+                .into_iter()
+                .map(|f| fundsim::audit::findings::FileReconHit {
+                    unit_id: f.unit_id,
+                    year: f.year,
+                    line: f.line,
+                    kind: match f.kind {
+                        fundsim::project::FindingKind::Identity => fundsim::audit::findings::FileReconKind::Identity,
+                        fundsim::project::FindingKind::Continuity => fundsim::audit::findings::FileReconKind::Continuity,
+                    },
+                    expected: i64::try_from(f.expected).unwrap_or(i64::MAX),
+                    found: i64::try_from(f.found).unwrap_or(i64::MAX),
+                })
+                .collect();
+            Some((t.file.clone(), hits))
+        }
+    };
     let input = FindingsInput {
         scenario: &s,
         config: &cfg,
         recompute: rec.as_ref(),
         payments: pay.as_ref(),
         weights: inferred.as_ref(),
-        files: None,
+        files: file_hits.as_ref().map(|(f, h)| (f.as_str(), h.as_slice())),
     };
     let md = findings::render(&input);
     let found = findings::build(&input);
