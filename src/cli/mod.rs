@@ -6,6 +6,7 @@ pub mod allocate;
 pub mod check_weights;
 pub mod common;
 pub mod infer_weights;
+pub mod report;
 pub mod synth;
 pub mod validate;
 pub mod write;
@@ -32,6 +33,10 @@ enum Command {
     CheckWeights(check_weights::Args),
     /// LP inference of the weights an actual distribution (actual.csv) implies.
     InferWeights(infer_weights::Args),
+    /// Every step the scenario has data for: all CSVs, charts (SVG, PNG), index.html and
+    /// workbook.xlsx. `run` is the same command.
+    #[command(visible_alias = "run")]
+    Report(report::Args),
     /// Write a seeded synthetic scenario folder at any scale.
     Synth(synth::Args),
 }
@@ -68,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Allocate(a) => allocate::run(a),
         Command::CheckWeights(a) => check_weights::run(a),
         Command::InferWeights(a) => infer_weights::run(a),
+        Command::Report(a) => report::run(a),
         Command::Synth(a) => synth::run(a),
     };
     match result {

@@ -32,6 +32,9 @@ pub struct RawScenarioFile {
     /// `[[check]]`: policy rules for the LP checks of the weights.
     #[serde(default)]
     pub check: Vec<Spanned<crate::lpcheck::bind::RawCheck>>,
+    /// `[report]`: columns and limits for the report's charts and tables.
+    #[serde(default)]
+    pub report: Option<Spanned<crate::report::build::RawReport>>,
 }
 
 /// `[scenario]`
