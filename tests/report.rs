@@ -465,3 +465,18 @@ fn reports_render_in_headless_chromium() {
         browser_check(&chrome, name, tmp.path());
     }
 }
+
+#[test]
+fn the_browser_check_catches_script_errors_and_broken_images() {
+    let Some(chrome) = chromium() else {
+        eprintln!("NOTICE: browser test skipped: /usr/bin/chromium not found");
+        return;
+    };
+    for bad in ["<script>notDefined();</script>", "<img src=\"missing.png\" alt=\"x\">"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let page = format!("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><p>x</p>{bad}</body></html>");
+        std::fs::write(tmp.path().join("index.html"), page).unwrap();
+        let caught = std::panic::catch_unwind(|| browser_check(&chrome, "doctored", tmp.path()));
+        assert!(caught.is_err(), "the browser check passed a page with {bad}");
+    }
+}

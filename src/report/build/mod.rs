@@ -506,3 +506,105 @@ pub fn build(s: &Scenario, opts: &BuildOptions, progress: &mut dyn FnMut(&str)) 
         tables,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+
+    const UNITS: &str = "id,name,parent_id,level\nP,省,,province\nA,甲县,P,county\nB,乙县,P,county\nC,丙县,P,county\n";
+    const FACTORS: &str = "unit_id,pop,incidence,poverty_county,deep_poverty\nA,100,0.2,1,1\nB,300,0.1,1,0\nC,600,0.01,0,0\n";
+
+    fn scenario(extra_toml: &str, extra_files: &[(&str, &str)]) -> Scenario {
+        let toml = format!(
+            "[scenario]\nname = \"t\"\ntitle = \"测试\"\nlang = \"zh\"\n\n[[stage]]\nlevel = \"county\"\ntotal = \"1000\"\n\n  [[stage.pool]]\n  id = \"base\"\n  share = \"1\"\n\n    [[stage.pool.factor]]\n    column = \"pop\"\n    name = \"人口\"\n    weight = \"1\"\n{extra_toml}"
+        );
+        let mut files: HashMap<String, String> = HashMap::new();
+        files.insert("units.csv".into(), UNITS.into());
+        files.insert("factors.csv".into(), FACTORS.into());
+        for (n, c) in extra_files {
+            files.insert(n.to_string(), c.to_string());
+        }
+        crate::scenario::from_sources("scenario.toml", toml.as_bytes(), &mut |name: &str| {
+            files.get(name).map(|c| Ok((c.clone().into_bytes(), PathBuf::from(name))))
+        })
+        .unwrap()
+    }
+
+    fn build_quiet(s: &Scenario) -> Report {
+        let mut labels = Vec::new();
+        let r = build(s, &BuildOptions::default(), &mut |l| labels.push(l.to_string())).unwrap();
+        assert_eq!(labels.len(), phases(), "{labels:?}");
+        r
+    }
+
+    #[test]
+    fn config_defaults_use_columns_that_exist() {
+        let s = scenario("", &[]);
+        let c = ReportConfig::from_scenario(&s).unwrap();
+        assert_eq!(c.poverty_flag.as_deref(), Some("poverty_county"));
+        assert_eq!(c.deep_poverty_flag.as_deref(), Some("deep_poverty"));
+        assert_eq!(c.incidence.as_deref(), Some("incidence"));
+        assert_eq!(c.population.as_deref(), Some("pop"));
+        assert_eq!((c.max_bars, c.max_table_rows), (DEFAULT_MAX_BARS, DEFAULT_MAX_TABLE_ROWS));
+    }
+
+    #[test]
+    fn config_errors_name_the_toml_line() {
+        let s = scenario("\n[report]\nincidence = \"nope\"\nmax_table_rows = -1\n", &[]);
+        let e = ReportConfig::from_scenario(&s).unwrap_err().to_string();
+        assert!(e.contains("report.incidence") && e.contains("nope"), "{e}");
+        assert!(e.contains("report.max_table_rows"), "{e}");
+        assert!(e.contains("scenario.toml:"), "{e}");
+    }
+
+    #[test]
+    fn allocation_only_scenario_skips_the_lp_steps() {
+        let s = scenario("", &[]);
+        let r = build_quiet(&s);
+        assert_eq!(r.ran, vec!["allocation"]);
+        let skipped: Vec<&str> = r.skipped.iter().map(|x| x.0).collect();
+        assert_eq!(
+            skipped,
+            vec!["check-weights", "infer-weights", "weight-ranges", "formula-vs-actual"]
+        );
+        let names: Vec<&str> = r.files.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "allocation.csv",
+                "charts/contributions.svg",
+                "charts/contributions.png",
+                "charts/scatter.svg",
+                "charts/scatter.png",
+                "index.html",
+                "workbook.xlsx"
+            ]
+        );
+        let html = String::from_utf8(r.files[5].1.clone()).unwrap();
+        assert!(html.contains("资金总额 1,000 元"), "{html}");
+        assert!(html.contains("未包含权重合理性检验：scenario.toml 中没有 [[check]] 规则"));
+    }
+
+    #[test]
+    fn actual_distribution_adds_inference_and_comparison() {
+        let s = scenario("", &[("actual.csv", "unit_id,amount\nA,120\nB,280\nC,600\n")]);
+        let r = build_quiet(&s);
+        assert_eq!(r.ran, vec!["allocation", "infer-weights", "weight-ranges", "formula-vs-actual"]);
+        let fva = r.tables.iter().find(|t| t.name == "formula_vs_actual.csv").unwrap();
+        // formula: 100, 300, 600; sorted by |difference|, then id
+        assert_eq!(fva.rows[0], vec!["A", "甲县", "100", "120", "20", "0.2"]);
+        assert_eq!(fva.rows[1], vec!["B", "乙县", "300", "280", "-20", "-0.066666666667"]);
+        assert_eq!(fva.rows[2], vec!["C", "丙县", "600", "600", "0", "0"]);
+    }
+
+    #[test]
+    fn charts_render_identically_in_parallel_and_in_order() {
+        let s = scenario("", &[]);
+        let a = build_quiet(&s);
+        let b = build_quiet(&s);
+        assert_eq!(a, b);
+    }
+}
