@@ -281,6 +281,16 @@ fn hostile_names_are_inert_in_html_csv_and_xlsx() {
         } else {
             "Only the first 3 of 6 rows are shown"
         }));
+        // the summary table (no CSV behind it) is never cut: all its rows, per-capita range last
+        assert!(
+            !html.contains(if lang == "zh" { "共 5 行" } else { "of 5 rows" }),
+            "the summary table was cut"
+        );
+        assert!(html.contains(if lang == "zh" {
+            "人均分配额范围"
+        } else {
+            "Amount per head of"
+        }));
         let svg = String::from_utf8(all["charts/contributions.svg"].clone()).unwrap();
         assert!(!svg.contains("<script") && svg.contains("&lt;script&gt;"), "{svg}");
         // CSV: formulas neutralised, everything else as written

@@ -267,8 +267,8 @@ pub struct ChartSpec {
 pub enum Item {
     /// Any block of the page builder (paragraph, note, list, table, …).
     Block(Block),
-    /// A table shown with at most `max_table_rows` rows; when cut, a note says so and links
-    /// the full CSV file `csv`.
+    /// A table. With a `csv` file holding its full data, the page shows at most
+    /// `max_table_rows` rows and, when cut, says so and links the CSV; without, all rows.
     Table {
         /// The table (all rows; cut when the page is built).
         table: HtmlTable,
@@ -315,7 +315,8 @@ impl SectionOut {
         self.items.push(Item::Block(Block::List(items)));
     }
 
-    /// Appends a table (cut to `max_table_rows` in the page, `csv` linked when cut).
+    /// Appends a table (with `csv`: cut to `max_table_rows` in the page, the CSV linked when
+    /// cut; without: shown whole).
     pub fn table(&mut self, header: Vec<String>, rows: Vec<Vec<String>>, csv: Option<&str>) {
         self.items.push(Item::Table {
             table: HtmlTable {

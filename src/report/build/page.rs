@@ -38,7 +38,8 @@ pub(super) fn render(
                     }
                     Item::Table { table, csv } => {
                         let total = table.rows.len();
-                        if total > max_rows {
+                        // only a table whose full data is in a CSV file is cut
+                        if total > max_rows && csv.is_some() {
                             section.table(Table {
                                 caption: table.caption.clone(),
                                 header: table.header.clone(),
