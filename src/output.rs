@@ -40,15 +40,11 @@ pub fn f(x: f64) -> String {
     }
 }
 
-/// A text cell that a spreadsheet would take as a formula (`=`, `+`, `-`, `@`, tab, CR at the
-/// start) and that is not a number gets a leading apostrophe, so it stays text.
+/// A text cell that a spreadsheet would take as a formula (`=`, `+`, `-`, `@`, tab, CR, or a
+/// full-width `＝＋－＠` at the start) and that is not a number gets a leading apostrophe, so
+/// it stays text. The same rule for CSV and XLSX: [`crate::report::neutralise_cell`].
 pub fn neutralise(cell: &str) -> String {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && crate::money::parse_number_cell(cell).map(|c| c.value.is_none()).unwrap_or(true) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
+    crate::report::neutralise_cell(cell).into_owned()
 }
 
 impl OutTable {

@@ -9,6 +9,7 @@ pub mod common;
 pub mod compare;
 pub mod infer_weights;
 pub mod project;
+pub mod report;
 pub mod synth;
 pub mod validate;
 pub mod verify;
@@ -40,6 +41,10 @@ enum Command {
     Compare(compare::Args),
     /// Yearly exit-target projection: projection.csv (+ projection_mc.csv, files_check.csv).
     Project(project::Args),
+    /// Every step the scenario has data for: all CSVs, charts (SVG, PNG), index.html and
+    /// workbook.xlsx. `run` is the same command.
+    #[command(visible_alias = "run")]
+    Report(report::Args),
     /// Write a seeded synthetic scenario folder at any scale.
     Synth(synth::Args),
     /// Recompute vs actual, payment checks, findings and an evidence manifest.
@@ -83,6 +88,7 @@ pub fn main() -> ExitCode {
         Command::InferWeights(a) => infer_weights::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Project(a) => project::run(a),
+        Command::Report(a) => report::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Verify(a) => verify::run(a),

@@ -97,6 +97,22 @@ pub enum Block {
     },
     /// Preformatted text (e.g. a findings file), wrapped.
     Preformatted(String),
+    /// A line of links to files beside the page, e.g. the full CSV of a truncated table or a
+    /// chart's SVG and PNG: `(text, relative path)`. A path that is not a plain relative path
+    /// (see [`is_relative_href`]) is printed as text, not linked.
+    Links(Vec<(String, String)>),
+}
+
+/// Whether `href` is a plain relative path to a file beside the page: ASCII letters, digits,
+/// `-`, `_`, `.` and `/` only, no leading `/`, no `..` segment, no scheme (so no `javascript:`
+/// and no network address).
+pub fn is_relative_href(href: &str) -> bool {
+    !href.is_empty()
+        && !href.starts_with('/')
+        && href
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+        && !href.split('/').any(|seg| seg == ".." || seg.is_empty())
 }
 
 /// A titled section with an anchor.
@@ -148,6 +164,11 @@ impl Section {
     /// Appends preformatted text.
     pub fn preformatted(&mut self, text: impl Into<String>) -> &mut Self {
         self.blocks.push(Block::Preformatted(text.into()));
+        self
+    }
+    /// Appends a line of links to files beside the page (see [`Block::Links`]).
+    pub fn links(&mut self, links: Vec<(String, String)>) -> &mut Self {
+        self.blocks.push(Block::Links(links));
         self
     }
     /// Appends any block.
@@ -302,6 +323,20 @@ fn render_block(h: &mut String, b: &Block) {
         Block::Preformatted(t) => {
             let _ = writeln!(h, "<pre>{}</pre>", e(t));
         }
+        Block::Links(links) => {
+            h.push_str("<p class=\"links\">");
+            for (i, (text, href)) in links.iter().enumerate() {
+                if i > 0 {
+                    h.push_str(" · ");
+                }
+                if is_relative_href(href) {
+                    let _ = write!(h, "<a href=\"{}\">{}</a>", e(href), e(text));
+                } else {
+                    h.push_str(&e(text));
+                }
+            }
+            h.push_str("</p>\n");
+        }
         Block::Table(t) => {
             h.push_str("<div class=\"table-wrap\"><table>\n");
             if let Some(c) = &t.caption {
@@ -419,13 +454,14 @@ pre { white-space: pre-wrap; word-break: break-word; background: #f5f5f5; paddin
 table { border-collapse: collapse; font-size: 0.95em; }
 caption { text-align: left; font-weight: 600; padding: 0.3em 0; }
 th, td { border: 1px solid #c8c8c8; padding: 0.35em 0.75em; text-align: left; vertical-align: top; }
-th { background: #e8eef6; font-weight: 600; }
+th { background: #e8eef6; font-weight: 600; white-space: nowrap; }
 tbody tr:nth-child(even) { background: #f6f6f6; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 figure { margin: 1.5em 0; }
 .chart { display: block; max-width: 100%; height: auto; }
 div.chart svg { display: block; max-width: 100%; height: auto; }
 figcaption { color: #444; font-size: 0.95em; margin-top: 0.4em; }
+p.links { font-size: 0.9em; color: #444; margin: 0.3em 0 1em; }
 footer { color: #666; font-size: 0.85em; margin-top: 3em; padding-top: 0.8em;
   border-top: 1px solid #ddd; }
 @media print {
@@ -548,6 +584,30 @@ mod tests {
         }
         let ok = InlineSvg::new("<?xml version=\"1.0\"?>\n<svg><text>&lt;script&gt;</text></svg>").unwrap();
         assert_eq!(ok.as_str(), "<svg><text>&lt;script&gt;</text></svg>");
+    }
+
+    #[test]
+    fn links_are_relative_or_plain_text() {
+        let mut page = Page::new(Lang::Zh, "t");
+        page.embed_font(false);
+        page.section("a", "A").links(vec![
+            ("完整数据 allocation.csv".into(), "allocation.csv".into()),
+            ("SVG".into(), "charts/contributions.svg".into()),
+            ("bad".into(), "javascript:alert(1)".into()),
+            ("up".into(), "../secret.csv".into()),
+            ("abs".into(), "/etc/passwd".into()),
+            ("<b>x</b>".into(), "https://example.com/x".into()),
+        ]);
+        let html = page.render();
+        assert!(html.contains("<a href=\"allocation.csv\">完整数据 allocation.csv</a>"));
+        assert!(html.contains("<a href=\"charts/contributions.svg\">SVG</a>"));
+        assert!(!html.contains("javascript:"));
+        assert!(!html.contains("href=\"../"));
+        assert!(!html.contains("href=\"/etc"));
+        assert!(!html.contains("https:"));
+        assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"));
+        assert!(!is_relative_href("a//b"));
+        assert!(is_relative_href("a.b/c-d_e.png"));
     }
 
     #[test]

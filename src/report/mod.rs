@@ -24,12 +24,14 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+pub mod build;
 pub mod charts;
 pub mod font;
 pub mod format;
 pub mod html;
 pub mod safety;
 pub mod text;
+pub mod workbook;
 
 pub use safety::{html_escape, neutralise_cell};
 pub use text::{Lang, Quantity, Txt};
@@ -82,6 +84,9 @@ pub enum ReportError {
         /// The limit.
         limit: u64,
     },
+    /// The XLSX workbook could not be built.
+    #[error("workbook: {0}")]
+    Xlsx(String),
     /// An SVG given to the page builder is not one this module can inline safely.
     #[error("refusing to inline SVG: {0}")]
     UnsafeSvg(String),

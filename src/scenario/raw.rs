@@ -38,6 +38,9 @@ pub struct RawScenarioFile {
     /// `[projection]` (SPEC §4), read by [`crate::project`].
     #[serde(default)]
     pub projection: Option<Spanned<crate::project::RawProjection>>,
+    /// `[report]`: columns and limits for the report's charts and tables.
+    #[serde(default)]
+    pub report: Option<Spanned<crate::report::build::RawReport>>,
 }
 
 /// `[scenario]`

@@ -30,7 +30,8 @@ pub struct WeightRangeRow {
 
 /// One band per factor: the admissible range as a bar, the stated weight as a dark tick (red
 /// when outside the range) and the inferred weight as an orange dot, each labelled in percent.
-/// A row with `min > max` (no admissible weight) draws no bar.
+/// A row with `min > max` (no admissible weight, or no rules to check against: pass e.g.
+/// `min = 1.0, max = 0.0`) draws no bar, and its stated weight is not marked as outside.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeightRangeChart {
     /// Factors in drawing order.
@@ -46,14 +47,19 @@ const TOL: f64 = 1e-9;
 
 impl WeightRangeChart {
     fn outside(r: &WeightRangeRow, v: f64) -> bool {
-        v < r.min - TOL || v > r.max + TOL
+        Self::has_range(r) && (v < r.min - TOL || v > r.max + TOL)
+    }
+
+    fn has_range(r: &WeightRangeRow) -> bool {
+        r.min <= r.max + TOL
     }
 
     pub(super) fn legend(&self, lang: Lang) -> Vec<LegendItem> {
-        let mut v = vec![
-            LegendItem::new(Txt::Admissible.get(lang), Swatch::Band(BLUE)),
-            LegendItem::new(Txt::Stated.get(lang), Swatch::Tick(DARK)),
-        ];
+        let mut v = Vec::new();
+        if self.rows.iter().any(Self::has_range) {
+            v.push(LegendItem::new(Txt::Admissible.get(lang), Swatch::Band(BLUE)));
+        }
+        v.push(LegendItem::new(Txt::Stated.get(lang), Swatch::Tick(DARK)));
         if self.rows.iter().any(|r| r.stated.is_some_and(|s| Self::outside(r, s))) {
             v.push(LegendItem::new(Txt::StatedOutside.get(lang), Swatch::Tick(RED)));
         }
@@ -95,7 +101,8 @@ impl WeightRangeChart {
         let mut hi = 0.0f64;
         let mut lo = 0.0f64;
         for r in &self.rows {
-            for v in [Some(r.min), Some(r.max), r.stated, r.inferred].into_iter().flatten() {
+            let range = Self::has_range(r).then_some((r.min, r.max));
+            for v in [range.map(|x| x.0), range.map(|x| x.1), r.stated, r.inferred].into_iter().flatten() {
                 hi = hi.max(pct(v));
                 lo = lo.min(pct(v));
             }
