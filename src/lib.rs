@@ -1,1 +1,2 @@
 pub mod x {}
+pub mod score;
