@@ -147,8 +147,16 @@ fn counties(n: usize) -> Vec<BootstrapUnit> {
 }
 
 fn bench(c: &mut Criterion) {
-    let raw: RawScoring = toml::from_str(TABLE).unwrap_or_default();
-    let Ok(table) = ScoringTable::from_raw(&raw) else {
+    let parse = |text: &str| {
+        let raw: RawScoring = toml::from_str(text).unwrap_or_default();
+        ScoringTable::from_raw(&raw).ok()
+    };
+    // the same table with the satisfaction rank on a fixed value instead of a drawn rate
+    let fixed_ranks = TABLE.replace(
+        "value = \"indicator.satisfaction.rate\"",
+        "value = \"fund.disbursement_lag_months\"",
+    );
+    let (Some(table), Some(table_fixed_ranks)) = (parse(TABLE), parse(&fixed_ranks)) else {
         return;
     };
     let units = counties(2_850);
@@ -162,6 +170,16 @@ fn bench(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("bootstrap 2,850 counties x 10,000 draws", |b| {
         b.iter(|| black_box(bootstrap(&table, &units, &cfg).map(|r| r.units.len())))
+    });
+    group.bench_function(
+        "bootstrap 2,850 counties x 10,000 draws, no rank item on a drawn rate",
+        |b| {
+            b.iter(|| black_box(bootstrap(&table_fixed_ranks, &units, &cfg).map(|r| r.units.len())))
+        },
+    );
+    let one = BootstrapConfig { draws: 1, ..cfg };
+    group.bench_function("bootstrap 2,850 counties x 1 draw (set-up cost)", |b| {
+        b.iter(|| black_box(bootstrap(&table, &units, &one).map(|r| r.units.len())))
     });
     group.bench_function("score 2,850 counties (exact, no bootstrap)", |b| {
         let mut values = BTreeMap::new();

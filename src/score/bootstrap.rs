@@ -167,34 +167,33 @@ pub(crate) fn rng_for(unit_key: u64, block: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::from_seed(seed)
 }
 
-/// Uniform in `[0, 1)` from the top 53 bits.
-#[inline]
-pub(crate) fn uniform(rng: &mut Xoshiro256PlusPlus) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
-}
-
-/// Inversion sampler for Binomial(n, p) over the window `[lo, lo + cdf.len())`.
+/// Alias sampler for Binomial(n, p) over the window `[lo, lo + len)`.
+///
+/// Walker's alias method with Vose's construction: one 64-bit random number picks a column
+/// `j = ⌊(x >> 32)·m / 2³²⌋` and compares its low 32 bits with the column's threshold; the
+/// draw is `j` or the column's alias. Probabilities are quantised to multiples of 2⁻³²/m.
 #[derive(Debug, Clone)]
 pub(crate) struct BinomialTable {
     /// Smallest value in the window.
     pub(crate) lo: u64,
-    /// Distribution function at `lo + i`; the last entry is exactly 1.
-    cdf: Vec<f64>,
-    /// `guide[j]` = first `i` with `cdf[i] > j / len`.
-    guide: Vec<u32>,
+    /// Normalised probabilities of `lo + i`.
+    pmf: Vec<f64>,
+    /// Per column: (threshold in `0..=2³²`, alias index).
+    columns: Vec<(u64, u32)>,
 }
 
 impl BinomialTable {
     /// Builds the table: pmf by the recurrence `f(k+1) = f(k)·(n−k)/(k+1)·p/(1−p)` outward
-    /// from the mode, stopping where it falls below 1e-18 of the mode's value.
+    /// from the mode, stopping where it falls below 1e-18 of the mode's value; then the alias
+    /// columns.
     pub(crate) fn new(n: u64, p: f64) -> Result<Self, ScoreError> {
         super::interval::check_probability("p", p)?;
         if p == 0.0 || p == 1.0 || n == 0 {
             let k = if p == 1.0 { n } else { 0 };
             return Ok(BinomialTable {
                 lo: k,
-                cdf: vec![1.0],
-                guide: vec![0],
+                pmf: vec![1.0],
+                columns: vec![(1 << 32, 0)],
             });
         }
         let mode = (((n as f64 + 1.0) * p).floor() as u64).min(n);
@@ -226,47 +225,65 @@ impl BinomialTable {
         let mut pmf: Vec<f64> = down.into_iter().rev().collect();
         pmf.push(1.0);
         pmf.extend(up);
+        if pmf.len() > u32::MAX as usize {
+            return Err(ScoreError::overflow("binomial table"));
+        }
         let total: f64 = pmf.iter().sum();
-        let mut acc = 0.0;
-        let mut cdf: Vec<f64> = pmf
-            .iter()
-            .map(|x| {
-                acc += x / total;
-                acc.min(1.0)
-            })
-            .collect();
-        if let Some(last) = cdf.last_mut() {
-            *last = 1.0;
+        for x in &mut pmf {
+            *x /= total;
         }
-        let m = cdf.len();
-        let mut guide = Vec::with_capacity(m);
-        let mut i = 0usize;
-        for j in 0..m {
-            let u = j as f64 / m as f64;
-            while cdf.get(i).is_some_and(|&c| c <= u) {
-                i += 1;
+        // Vose: pair each under-full column with an over-full one
+        let m = pmf.len();
+        let mut scaled: Vec<f64> = pmf.iter().map(|x| x * m as f64).collect();
+        let mut columns = vec![(1u64 << 32, 0u32); m];
+        let mut small: Vec<usize> = Vec::new();
+        let mut large: Vec<usize> = Vec::new();
+        for (i, &x) in scaled.iter().enumerate() {
+            if x < 1.0 {
+                small.push(i);
+            } else {
+                large.push(i);
             }
-            guide.push(i as u32);
         }
-        Ok(BinomialTable { lo, cdf, guide })
+        while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
+            let ps = scaled.get(s).copied().unwrap_or(1.0);
+            let threshold = (ps * 4_294_967_296.0).round().clamp(0.0, 4_294_967_296.0) as u64;
+            if let Some(c) = columns.get_mut(s) {
+                *c = (threshold, l as u32);
+            }
+            if let Some(x) = scaled.get_mut(l) {
+                *x = (*x + ps) - 1.0;
+                if *x < 1.0 {
+                    large.pop();
+                    small.push(l);
+                }
+            }
+        }
+        // columns left in either list are full (up to rounding): threshold 2³²
+        Ok(BinomialTable { lo, pmf, columns })
     }
 
     /// Number of values in the window.
     pub(crate) fn len(&self) -> usize {
-        self.cdf.len()
+        self.pmf.len()
     }
 
-    /// Draws an index into the window (value = `lo + index`).
+    /// Draws an index into the window (value = `lo + index`) from one `next_u64`.
     #[inline]
     pub(crate) fn sample_index(&self, rng: &mut Xoshiro256PlusPlus) -> usize {
-        let u = uniform(rng);
-        let m = self.cdf.len();
-        let j = ((u * m as f64) as usize).min(m.saturating_sub(1));
-        let mut i = self.guide.get(j).copied().unwrap_or(0) as usize;
-        while self.cdf.get(i).is_some_and(|&c| c <= u) {
-            i += 1;
+        let x = rng.next_u64();
+        let m = self.columns.len() as u64;
+        let j = (((x >> 32) * m) >> 32) as usize;
+        match self.columns.get(j) {
+            Some(&(threshold, alias)) => {
+                if (x & 0xFFFF_FFFF) < threshold {
+                    j
+                } else {
+                    alias as usize
+                }
+            }
+            None => 0,
         }
-        i.min(m.saturating_sub(1))
     }
 }
 
@@ -292,25 +309,23 @@ impl Fixed for i128 {}
 /// Caps on an item: (below, grade index).
 type Caps<T> = Vec<(T, u32)>;
 
-/// A scoring item whose value depends on a drawn count.
-#[derive(Debug, Clone)]
-struct Dep<T> {
-    /// Points for each window index.
-    points: Vec<T>,
-    /// Caps on this item.
-    caps: Caps<T>,
+/// What a drawn count of one slot implies: the summed points of the items that read it, the
+/// worst cap grade they trigger, and the point verdict.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell<T> {
+    points: T,
+    cap: u32,
+    pass: bool,
 }
 
 /// One (unit, indicator) sample.
 #[derive(Debug, Clone)]
 struct Slot<T> {
     table: BinomialTable,
-    n: u64,
-    /// Point verdict passes, per window index.
-    pass: Vec<bool>,
+    /// Per window index.
+    cells: Vec<Cell<T>>,
     observed_index: usize,
     observed_pass: bool,
-    deps: Vec<Dep<T>>,
 }
 
 /// Where a rank item's value comes from for one unit.
@@ -324,14 +339,30 @@ enum RankSource {
     },
 }
 
+/// A unit's value of a re-ranked item as a level: 0 is the best value, equal values share a
+/// level.
+#[derive(Debug, Clone, Copy)]
+enum Level {
+    Fixed(u32),
+    /// Levels per window index of the unit's slot at `pos`, from `offset` in the item's table.
+    Drawn {
+        pos: usize,
+        offset: usize,
+    },
+}
+
 /// A rank item whose ranking depends on drawn counts.
 #[derive(Debug, Clone)]
 struct RankDyn<T> {
-    better: Better,
     /// Points at place `i + 1`.
     place_points: Vec<T>,
     caps: Caps<T>,
-    sources: Vec<RankSource>,
+    /// Per unit.
+    levels: Vec<Level>,
+    /// Levels of drawn values, all units in one table (see [`Level::Drawn`]).
+    table: Vec<u32>,
+    /// Bits of the largest level.
+    level_bits: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -349,9 +380,9 @@ struct Plan<T> {
     rank_dyn: Vec<RankDyn<T>>,
     /// Band lower bounds (None = catch-all), best first.
     bands: Vec<Option<T>>,
-    /// Packing of (total, unit) into one `u64` sort key: (lowest possible total, index bits),
-    /// when the range of totals allows.
-    pack: Option<(T, u32)>,
+    /// Packing of (total, unit) into one `u64` sort key, when the range of totals allows:
+    /// (lowest possible total, bits of the unit index, bits of the whole key).
+    pack: Option<(T, u32, u32)>,
 }
 
 /// Draws per block: a unit runs a block of draws with its tables hot in cache, from one
@@ -373,14 +404,9 @@ impl<T: Fixed> Plan<T> {
             let (Some(slot), Some(&idx)) = (self.slots.get(s), window.get(pos)) else {
                 continue;
             };
-            for dep in &slot.deps {
-                let p = dep.points.get(idx).copied().unwrap_or_default();
-                total += p;
-                for &(below, g) in &dep.caps {
-                    if p < below {
-                        cap = cap.max(g);
-                    }
-                }
+            if let Some(cell) = slot.cells.get(idx) {
+                total += cell.points;
+                cap = cap.max(cell.cap);
             }
         }
         (total, cap)
@@ -397,51 +423,34 @@ impl<T: Fixed> Plan<T> {
         (band as u32).max(cap)
     }
 
-    /// Adds the points of re-ranked items for one draw to `totals` / `caps`.
+    /// Adds the points of re-ranked items for one draw to `totals` / `caps`: sorts
+    /// `(level, unit)` keys, places are 1 + the number of units on a strictly better level.
     fn add_rank_items(
         &self,
         totals: &mut [T],
         caps: &mut [u32],
-        window: impl Fn(usize, usize) -> usize,
-        sort_buf: &mut Vec<(f64, u32)>,
+        level: impl Fn(usize, usize) -> u32,
+        sort: &mut SortBuf<T>,
     ) {
-        for rd in &self.rank_dyn {
-            sort_buf.clear();
-            for (u, src) in rd.sources.iter().enumerate() {
-                let v = match *src {
-                    RankSource::Fixed(v) => v,
-                    RankSource::Drawn { slot, pos, what } => {
-                        let Some(sl) = self.slots.get(slot) else {
-                            continue;
-                        };
-                        let idx = window(u, pos);
-                        match what {
-                            IndicatorValue::Rate => (sl.table.lo + idx as u64) as f64 / sl.n as f64,
-                            IndicatorValue::Pass => {
-                                if sl.pass.get(idx).copied().unwrap_or(false) {
-                                    1.0
-                                } else {
-                                    0.0
-                                }
-                            }
-                        }
-                    }
-                };
-                sort_buf.push((v, u as u32));
+        let n = self.units.len();
+        let bits = index_bits(n);
+        for (r, rd) in self.rank_dyn.iter().enumerate() {
+            sort.keys.clear();
+            for u in 0..n {
+                sort.keys.push((u64::from(level(r, u)) << bits) | u as u64);
             }
-            match rd.better {
-                Better::Higher => sort_buf.sort_unstable_by(|a, b| b.0.total_cmp(&a.0)),
-                Better::Lower => sort_buf.sort_unstable_by(|a, b| a.0.total_cmp(&b.0)),
-            }
+            radix_sort(&mut sort.keys, &mut sort.tmp, rd.level_bits + bits);
+            let mask = (1u64 << bits) - 1;
             let mut place = 0usize;
-            let mut prev = f64::NAN;
-            for (pos, &(v, u)) in sort_buf.iter().enumerate() {
-                if pos == 0 || v != prev {
+            let mut prev: Option<u64> = None;
+            for (pos, &k) in sort.keys.iter().enumerate() {
+                let level = k >> bits;
+                if prev != Some(level) {
                     place = pos;
-                    prev = v;
+                    prev = Some(level);
                 }
                 let p = rd.place_points.get(place).copied().unwrap_or_default();
-                let u = u as usize;
+                let u = (k & mask) as usize;
                 if let Some(t) = totals.get_mut(u) {
                     *t += p;
                 }
@@ -456,23 +465,33 @@ impl<T: Fixed> Plan<T> {
         }
     }
 
+    /// Level of unit `u` in re-ranked item `r`, its slots' window indices given by `window(pos)`.
+    #[inline]
+    fn level(&self, r: usize, u: usize, window: impl Fn(usize) -> usize) -> u32 {
+        let Some(rd) = self.rank_dyn.get(r) else {
+            return 0;
+        };
+        match rd.levels.get(u) {
+            Some(Level::Fixed(l)) => *l,
+            Some(Level::Drawn { pos, offset }) => {
+                rd.table.get(offset + window(*pos)).copied().unwrap_or(0)
+            }
+            None => 0,
+        }
+    }
+
     /// Competition ranks of `totals` (highest first, ties share the better rank) into `ranks`.
-    fn rank_totals(
-        &self,
-        totals: &[T],
-        keys: &mut Vec<u64>,
-        pairs: &mut Vec<(T, u32)>,
-        ranks: &mut [u32],
-    ) {
+    fn rank_totals(&self, totals: &[T], sort: &mut SortBuf<T>, ranks: &mut [u32]) {
         let mut rank = 1u32;
-        if let Some((lo, bits)) = self.pack {
+        let SortBuf { keys, tmp, pairs } = sort;
+        if let Some((lo, bits, key_bits)) = self.pack {
             let lo: i128 = lo.into();
             keys.clear();
             keys.extend(totals.iter().enumerate().map(|(u, &t)| {
                 let off = (t.into() - lo) as u64;
                 (off << bits) | u as u64
             }));
-            keys.sort_unstable();
+            radix_sort(keys, tmp, key_bits);
             let mask = (1u64 << bits) - 1;
             let mut prev: Option<u64> = None;
             for (pos, &k) in keys.iter().rev().enumerate() {
@@ -503,6 +522,155 @@ impl<T: Fixed> Plan<T> {
     }
 }
 
+/// Bits needed for a unit index below `units` (at least 1).
+fn index_bits(units: usize) -> u32 {
+    let n = units.max(2) as u64;
+    64 - (n - 1).leading_zeros()
+}
+
+/// Buffers for ranking totals.
+struct SortBuf<T> {
+    keys: Vec<u64>,
+    tmp: Vec<u64>,
+    pairs: Vec<(T, u32)>,
+}
+
+impl<T> SortBuf<T> {
+    fn new(units: usize) -> Self {
+        SortBuf {
+            keys: Vec::with_capacity(units),
+            tmp: Vec::with_capacity(units),
+            pairs: Vec::new(),
+        }
+    }
+}
+
+/// Sorts keys whose values fit in `key_bits` bits: least-significant-digit radix sort with
+/// 11-bit digits (two or three passes for typical keys).
+fn radix_sort(keys: &mut Vec<u64>, tmp: &mut Vec<u64>, key_bits: u32) {
+    const DIGIT: u32 = 11;
+    const BUCKETS: usize = 1 << DIGIT;
+    tmp.clear();
+    tmp.resize(keys.len(), 0);
+    let mut shift = 0u32;
+    while shift < key_bits {
+        let mut count = [0u32; BUCKETS];
+        for &k in keys.iter() {
+            if let Some(c) = count.get_mut(((k >> shift) as usize) & (BUCKETS - 1)) {
+                *c += 1;
+            }
+        }
+        let mut sum = 0u32;
+        for c in count.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &k in keys.iter() {
+            if let Some(c) = count.get_mut(((k >> shift) as usize) & (BUCKETS - 1)) {
+                if let Some(slot) = tmp.get_mut(*c as usize) {
+                    *slot = k;
+                }
+                *c += 1;
+            }
+        }
+        std::mem::swap(keys, tmp);
+        shift += DIGIT;
+    }
+}
+
+/// Every unit's rank in every draw, unit-major (`u * draws + d`), in `u16` while the ranks
+/// fit (up to 65,535 units) to halve the memory.
+enum RankStore {
+    Small(Vec<u16>),
+    Large(Vec<u32>),
+}
+
+impl RankStore {
+    fn new(units: usize, draws: usize) -> Self {
+        if units <= usize::from(u16::MAX) {
+            RankStore::Small(vec![0; units * draws])
+        } else {
+            RankStore::Large(vec![0; units * draws])
+        }
+    }
+
+    /// Copies a block of draw-major ranks (`block[i * units + u]`, draws `start..start + b`)
+    /// into the unit-major store.
+    fn put_block(&mut self, block: &[u32], units: usize, draws: usize, start: usize, b: usize) {
+        fn put<R: Copy + TryFrom<u32> + Send>(
+            store: &mut [R],
+            block: &[u32],
+            units: usize,
+            draws: usize,
+            start: usize,
+            b: usize,
+        ) {
+            store
+                .par_chunks_mut(draws)
+                .enumerate()
+                .for_each(|(u, column)| {
+                    let dest = column.get_mut(start..start + b).unwrap_or_default();
+                    for (i, x) in dest.iter_mut().enumerate() {
+                        let r = block.get(i * units + u).copied().unwrap_or(0);
+                        if let Ok(r) = R::try_from(r) {
+                            *x = r;
+                        }
+                    }
+                });
+        }
+        match self {
+            RankStore::Small(v) => put(v, block, units, draws, start, b),
+            RankStore::Large(v) => put(v, block, units, draws, start, b),
+        }
+    }
+
+    /// Per unit, the `lo_k`-th and `hi_k`-th smallest rank (1-based `k`; ranks are in
+    /// `1..=units`, so a counting pass finds them).
+    fn quantiles(&self, units: usize, draws: usize, lo_k: usize, hi_k: usize) -> Vec<(u32, u32)> {
+        fn q<R: Copy + Into<u32> + Sync>(
+            store: &[R],
+            units: usize,
+            draws: usize,
+            lo_k: usize,
+            hi_k: usize,
+        ) -> Vec<(u32, u32)> {
+            store
+                .par_chunks(draws)
+                .map_init(
+                    || vec![0u32; units + 1],
+                    |hist, col| {
+                        hist.fill(0);
+                        for &r in col {
+                            if let Some(h) = hist.get_mut(r.into() as usize) {
+                                *h += 1;
+                            }
+                        }
+                        let (mut lo, mut hi) = (0u32, 0u32);
+                        let mut seen = 0usize;
+                        for (rank, &c) in hist.iter().enumerate() {
+                            let before = seen;
+                            seen += c as usize;
+                            if before < lo_k && seen >= lo_k {
+                                lo = rank as u32;
+                            }
+                            if before < hi_k && seen >= hi_k {
+                                hi = rank as u32;
+                                break;
+                            }
+                        }
+                        (lo, hi)
+                    },
+                )
+                .collect()
+        }
+        match self {
+            RankStore::Small(v) => q(v, units, draws, lo_k, hi_k),
+            RankStore::Large(v) => q(v, units, draws, lo_k, hi_k),
+        }
+    }
+}
+
 /// Phase-1 output for a block, unit-major: entry `u * BLOCK + i` (window indices:
 /// `(u * SLOTS + pos) * BLOCK + i`) belongs to draw `i` of the block.
 struct BlockBuf<T> {
@@ -515,20 +683,19 @@ struct BlockBuf<T> {
 struct Worker<T> {
     totals: Vec<T>,
     caps: Vec<u32>,
-    sort_buf: Vec<(f64, u32)>,
-    keys: Vec<u64>,
-    pairs: Vec<(T, u32)>,
+    /// Levels of re-ranked items: `(r * GROUP + j) * units + u`.
+    levels: Vec<u32>,
+    sort: SortBuf<T>,
     grade_changes: Vec<u64>,
 }
 
 impl<T: Fixed> Worker<T> {
-    fn new(units: usize) -> Self {
+    fn new(units: usize, rank_items: usize) -> Self {
         Worker {
             totals: vec![T::default(); units * GROUP],
             caps: vec![0; units * GROUP],
-            sort_buf: Vec::with_capacity(units),
-            keys: Vec::with_capacity(units),
-            pairs: Vec::new(),
+            levels: vec![0; units * GROUP * rank_items],
+            sort: SortBuf::new(units),
             grade_changes: vec![0; units],
         }
     }
@@ -584,22 +751,18 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
             *y = c;
         }
     }
-    let mut sort_buf = Vec::new();
-    plan.add_rank_items(&mut totals, &mut caps, observed_window, &mut sort_buf);
+    let mut sort = SortBuf::new(n_units);
+    let observed_level = |r: usize, u: usize| plan.level(r, u, |pos| observed_window(u, pos));
+    plan.add_rank_items(&mut totals, &mut caps, observed_level, &mut sort);
     let observed_grades: Vec<u32> = totals
         .iter()
         .zip(&caps)
         .map(|(&t, &c)| plan.grade(t, c))
         .collect();
     let mut observed_ranks = vec![0u32; n_units];
-    plan.rank_totals(
-        &totals,
-        &mut Vec::new(),
-        &mut Vec::new(),
-        &mut observed_ranks,
-    );
+    plan.rank_totals(&totals, &mut SortBuf::new(n_units), &mut observed_ranks);
 
-    let mut ranks_by_unit = vec![0u32; n_units * draws];
+    let mut store = RankStore::new(n_units, draws);
     let mut flips = vec![0u64; n_units * SLOTS];
     let mut grade_changes = vec![0u64; n_units];
     // without re-ranked items, caps and window indices are not kept: one dummy entry per unit
@@ -618,43 +781,45 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
         let block_index = (start / BLOCK) as u64;
 
         // phase 1: per unit, this block's draws (unit-major, parallel over units)
-        let phase1 =
-            |((((partial, cap), idx), flips), (unit, (observed, changes))): Phase1<'_, T>| {
-                let mut rng = rng_for(unit.key, block_index);
-                let mut window = [0usize; SLOTS];
-                for i in 0..b {
-                    for (pos, s) in unit.slots.clone().enumerate() {
-                        let Some(slot) = plan.slots.get(s) else {
-                            continue;
-                        };
-                        let k = slot.table.sample_index(&mut rng);
-                        if let Some(w) = window.get_mut(pos) {
-                            *w = k;
-                        }
-                        if has_rank_dyn {
-                            if let Some(x) = idx.get_mut(pos * BLOCK + i) {
-                                *x = k as u32;
-                            }
-                        }
-                        if slot.pass.get(k).copied().unwrap_or(false) != slot.observed_pass {
-                            if let Some(f) = flips.get_mut(pos) {
-                                *f += 1;
-                            }
-                        }
-                    }
-                    let (t, c) = plan.unit_partial(unit, &window);
-                    if let Some(x) = partial.get_mut(i) {
-                        *x = t;
-                    }
+        let phase1 = |((((partial, cap), idx), flips), (unit, (observed, changes))): Phase1<
+            '_,
+            T,
+        >| {
+            let mut rng = rng_for(unit.key, block_index);
+            let my_slots = plan.slots.get(unit.slots.clone()).unwrap_or_default();
+            let mut local_flips = [0u64; SLOTS];
+            let mut local_changes = 0u64;
+            for i in 0..b {
+                let mut total = unit.fixed_total;
+                let mut grade_cap = unit.fixed_cap_grade;
+                for ((pos, slot), flip) in my_slots.iter().enumerate().zip(local_flips.iter_mut()) {
+                    let k = slot.table.sample_index(&mut rng);
+                    let cell = slot.cells.get(k).copied().unwrap_or_default();
+                    total += cell.points;
+                    grade_cap = grade_cap.max(cell.cap);
+                    *flip += u64::from(cell.pass != slot.observed_pass);
                     if has_rank_dyn {
-                        if let Some(x) = cap.get_mut(i) {
-                            *x = c;
+                        if let Some(x) = idx.get_mut(pos * BLOCK + i) {
+                            *x = k as u32;
                         }
-                    } else if plan.grade(t, c) != *observed {
-                        *changes += 1;
                     }
                 }
-            };
+                if let Some(x) = partial.get_mut(i) {
+                    *x = total;
+                }
+                if has_rank_dyn {
+                    if let Some(x) = cap.get_mut(i) {
+                        *x = grade_cap;
+                    }
+                } else {
+                    local_changes += u64::from(plan.grade(total, grade_cap) != *observed);
+                }
+            }
+            for (f, l) in flips.iter_mut().zip(local_flips) {
+                *f += l;
+            }
+            *changes += local_changes;
+        };
         buf.partial
             .par_chunks_mut(BLOCK)
             .zip(buf.cap.par_chunks_mut(cap_chunk))
@@ -675,7 +840,7 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
             .take(b.div_ceil(GROUP))
             .enumerate()
             .fold(
-                || Worker::<T>::new(n_units),
+                || Worker::<T>::new(n_units, plan.rank_dyn.len()),
                 |mut w, (g, rows)| {
                     let i0 = g * GROUP;
                     let gn = GROUP.min(b - i0);
@@ -690,6 +855,18 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
                                 if let Some(x) = w.caps.get_mut(j * n_units + u) {
                                     *x = buf.cap.get(at).copied().unwrap_or(0);
                                 }
+                                let window = |pos: usize| {
+                                    buf.idx
+                                        .get((u * SLOTS + pos) * BLOCK + i0 + j)
+                                        .copied()
+                                        .unwrap_or(0) as usize
+                                };
+                                for r in 0..plan.rank_dyn.len() {
+                                    if let Some(x) = w.levels.get_mut((r * GROUP + j) * n_units + u)
+                                    {
+                                        *x = plan.level(r, u, window);
+                                    }
+                                }
                             }
                         }
                     }
@@ -698,9 +875,8 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
                         let Worker {
                             totals,
                             caps,
-                            sort_buf,
-                            keys,
-                            pairs,
+                            levels,
+                            sort,
                             grade_changes,
                         } = &mut w;
                         let (Some(tot), Some(cp)) =
@@ -709,14 +885,14 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
                             continue;
                         };
                         if has_rank_dyn {
-                            let i = i0 + j;
-                            let window = |u: usize, pos: usize| {
-                                buf.idx
-                                    .get((u * SLOTS + pos) * BLOCK + i)
+                            let levels = &*levels;
+                            let level = |r: usize, u: usize| {
+                                levels
+                                    .get((r * GROUP + j) * n_units + u)
                                     .copied()
-                                    .unwrap_or(0) as usize
+                                    .unwrap_or(0)
                             };
-                            plan.add_rank_items(tot, cp, window, sort_buf);
+                            plan.add_rank_items(tot, cp, level, sort);
                             for (u, (&t, &c)) in tot.iter().zip(cp.iter()).enumerate() {
                                 if observed_grades
                                     .get(u)
@@ -728,7 +904,7 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
                                 }
                             }
                         }
-                        plan.rank_totals(tot, keys, pairs, row);
+                        plan.rank_totals(tot, sort, row);
                     }
                     w
                 },
@@ -738,31 +914,13 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
         if has_rank_dyn {
             grade_changes = add_counts(grade_changes, counts);
         }
-        for (u, column) in ranks_by_unit.chunks_mut(draws).enumerate() {
-            for i in 0..b {
-                let r = block_ranks.get(i * n_units + u).copied().unwrap_or(0);
-                if let Some(x) = column.get_mut(start + i) {
-                    *x = r;
-                }
-            }
-        }
+        store.put_block(&block_ranks, n_units, draws, start, b);
         start += b;
     }
 
     // rank quantiles (inverted CDF: the ⌈q·D⌉-th smallest)
-    let q_index = |q: f64| -> usize {
-        let k = (q * draws as f64).ceil() as usize;
-        k.clamp(1, draws) - 1
-    };
-    let (lo_i, hi_i) = (q_index(cfg.rank_low), q_index(cfg.rank_high));
-    let rank_q: Vec<(u32, u32)> = ranks_by_unit
-        .par_chunks_mut(draws)
-        .map(|col| {
-            let lo = *col.select_nth_unstable(lo_i).1;
-            let hi = *col.select_nth_unstable(hi_i).1;
-            (lo, hi)
-        })
-        .collect();
+    let kth = |q: f64| -> usize { ((q * draws as f64).ceil() as usize).clamp(1, draws) };
+    let rank_q = store.quantiles(n_units, draws, kth(cfg.rank_low), kth(cfg.rank_high));
     RunOut {
         observed_grades,
         observed_ranks,
@@ -864,39 +1022,49 @@ impl DecPlan {
             };
         }
         let mut slots = Vec::with_capacity(self.slots.len());
-        // bounds of drawn contributions per slot: (min, max) summed over its deps
+        // bounds of drawn contributions per slot: (min, max) over its cells
         let mut slot_bounds = Vec::with_capacity(self.slots.len());
         for s in &self.slots {
-            let mut deps = Vec::with_capacity(s.deps.len());
-            let (mut lo, mut hi) = (0i128, 0i128);
-            for (pts, caps) in &s.deps {
-                let mut points = Vec::with_capacity(pts.len());
-                let (mut dlo, mut dhi) = (i128::MAX, i128::MIN);
-                for p in pts {
-                    let v = fx!(*p);
-                    let w: i128 = v.into();
-                    dlo = dlo.min(w);
-                    dhi = dhi.max(w);
-                    points.push(v);
+            let len = s.table.len();
+            let mut sums = vec![0i128; len];
+            let mut caps = vec![0u32; len];
+            for (pts, dcaps) in &s.deps {
+                let mut fcaps = Vec::with_capacity(dcaps.len());
+                for &(b, g) in dcaps {
+                    fcaps.push((to_fixed(b, scale)?, g));
                 }
-                if !points.is_empty() {
-                    lo += dlo;
-                    hi += dhi;
+                for ((sum, cap), p) in sums.iter_mut().zip(caps.iter_mut()).zip(pts) {
+                    let v = to_fixed(*p, scale)?;
+                    *sum = sum
+                        .checked_add(v)
+                        .ok_or_else(|| ScoreError::overflow("bootstrap points"))?;
+                    for &(b, g) in &fcaps {
+                        if v < b {
+                            *cap = (*cap).max(g);
+                        }
+                    }
                 }
-                let mut c = Vec::with_capacity(caps.len());
-                for &(b, g) in caps {
-                    c.push((fx!(b), g));
-                }
-                deps.push(Dep { points, caps: c });
             }
+            let lo = sums.iter().copied().min().unwrap_or(0);
+            let hi = sums.iter().copied().max().unwrap_or(0);
             slot_bounds.push((lo, hi));
+            let mut cells = Vec::with_capacity(len);
+            for ((sum, cap), pass) in sums.into_iter().zip(caps).zip(&s.pass) {
+                let points = match T::try_from(sum) {
+                    Ok(v) if sum.abs() <= limit => v,
+                    _ => return Ok(None),
+                };
+                cells.push(Cell {
+                    points,
+                    cap,
+                    pass: *pass,
+                });
+            }
             slots.push(Slot {
                 table: s.table.clone(),
-                n: s.n,
-                pass: s.pass.clone(),
+                cells,
                 observed_index: s.observed_index,
                 observed_pass: s.observed_pass,
-                deps,
             });
         }
         let mut rank_dyn = Vec::with_capacity(self.rank.len());
@@ -917,11 +1085,60 @@ impl DecPlan {
             for &(b, g) in &r.caps {
                 caps.push((fx!(b), g));
             }
+            // levels: every value the item can take, sorted, best first
+            let value = |slot: &DecSlot, i: usize, what: IndicatorValue| match what {
+                IndicatorValue::Rate => (slot.table.lo + i as u64) as f64 / slot.n as f64,
+                IndicatorValue::Pass => {
+                    if slot.pass.get(i).copied().unwrap_or(false) {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }
+            };
+            let mut values: Vec<f64> = Vec::new();
+            for src in &r.sources {
+                match *src {
+                    RankSource::Fixed(v) => values.push(v),
+                    RankSource::Drawn { slot, what, .. } => {
+                        if let Some(sl) = self.slots.get(slot) {
+                            values.extend((0..sl.table.len()).map(|i| value(sl, i, what)));
+                        }
+                    }
+                }
+            }
+            values.sort_by(f64::total_cmp);
+            values.dedup();
+            let top = values.len().saturating_sub(1);
+            let level_of = |v: f64| -> u32 {
+                let i = values.partition_point(|x| x.total_cmp(&v).is_lt());
+                let l = match r.better {
+                    Better::Lower => i,
+                    Better::Higher => top.saturating_sub(i),
+                };
+                l as u32
+            };
+            let mut table = Vec::new();
+            let levels = r
+                .sources
+                .iter()
+                .map(|src| match *src {
+                    RankSource::Fixed(v) => Level::Fixed(level_of(v)),
+                    RankSource::Drawn { slot, pos, what } => {
+                        let offset = table.len();
+                        if let Some(sl) = self.slots.get(slot) {
+                            table.extend((0..sl.table.len()).map(|i| level_of(value(sl, i, what))));
+                        }
+                        Level::Drawn { pos, offset }
+                    }
+                })
+                .collect();
             rank_dyn.push(RankDyn {
-                better: r.better,
                 place_points,
                 caps,
-                sources: r.sources.clone(),
+                levels,
+                table,
+                level_bits: (64 - (top as u64).leading_zeros()).max(1),
             });
         }
         let mut units = Vec::with_capacity(self.units.len());
@@ -965,7 +1182,10 @@ impl DecPlan {
         let n = units.len().max(2) as u64;
         let bits = 64 - (n - 1).leading_zeros();
         let pack = if lo_all <= hi_all && hi_all - lo_all < (1i128 << (64 - bits)) {
-            T::try_from(lo_all).ok().map(|lo| (lo, bits))
+            let range_bits = 128 - (hi_all - lo_all).leading_zeros();
+            T::try_from(lo_all)
+                .ok()
+                .map(|lo| (lo, bits, (range_bits + bits).max(1)))
         } else {
             None
         };
@@ -1003,6 +1223,13 @@ pub fn bootstrap(
                 expected: "a quantile in [0, 1]",
             });
         }
+    }
+    if cfg.rank_low > cfg.rank_high {
+        return Err(ScoreError::InvalidParameter {
+            name: "rank_low",
+            value: cfg.rank_low.to_string(),
+            expected: "<= rank_high",
+        });
     }
     let n_units = units.len();
     let items = table.items();
@@ -1303,12 +1530,20 @@ mod tests {
         // P(X ≤ 2) for Bin(50, 0.04) = 0.6767... (scipy: 0.67666...)
         let k2 = (2 - t.lo) as usize;
         let exact = crate::score::interval::binomial_cdf(2, 50, 0.04).unwrap();
-        assert!(
-            (t.cdf[k2] - exact).abs() < 1e-13,
-            "{} vs {exact}",
-            t.cdf[k2]
-        );
-        assert_eq!(*t.cdf.last().unwrap(), 1.0);
+        let cdf: f64 = t.pmf[..=k2].iter().sum();
+        assert!((cdf - exact).abs() < 1e-13, "{cdf} vs {exact}");
+        assert!((t.pmf.iter().sum::<f64>() - 1.0).abs() < 1e-14);
+        // alias columns reproduce the pmf up to the 2^-32 quantisation
+        let m = t.len() as f64;
+        let mut implied = vec![0.0; t.len()];
+        for (j, &(thr, alias)) in t.columns.iter().enumerate() {
+            let keep = thr as f64 / 4_294_967_296.0;
+            implied[j] += keep / m;
+            implied[alias as usize] += (1.0 - keep) / m;
+        }
+        for (a, b) in implied.iter().zip(&t.pmf) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
         let t = BinomialTable::new(10, 0.0).unwrap();
         assert_eq!((t.lo, t.len()), (0, 1));
         let t = BinomialTable::new(10, 1.0).unwrap();
@@ -1519,6 +1754,91 @@ mod tests {
     }
 
     #[test]
+    fn radix_sort_sorts() {
+        let mut keys: Vec<u64> = (0..5000u64)
+            .map(|i| (((i * 2_654_435_761) % 1_000_003) << 13) | (i % 8192))
+            .collect();
+        let mut expect = keys.clone();
+        expect.sort_unstable();
+        radix_sort(&mut keys, &mut Vec::new(), 33);
+        assert_eq!(keys, expect);
+        let mut one = vec![5u64];
+        radix_sort(&mut one, &mut Vec::new(), 3);
+        assert_eq!(one, vec![5]);
+    }
+
+    #[test]
+    fn rank_quantiles_by_counting() {
+        // 3 units, 10 draws; unit 0 ranks 1..=3 mixed
+        let mut store = RankStore::new(3, 10);
+        let block: Vec<u32> = (0..10u32)
+            .flat_map(|d| [1 + d % 3, 2, 3 - (d % 2)])
+            .collect();
+        store.put_block(&block, 3, 10, 0, 10);
+        let q = store.quantiles(3, 10, 1, 10);
+        assert_eq!(q, vec![(1, 3), (2, 2), (2, 3)]);
+        let q = store.quantiles(3, 10, 5, 6);
+        // unit 0 ranks sorted: 1 1 1 1 2 2 2 3 3 3
+        assert_eq!(q[0], (2, 2));
+    }
+
+    #[test]
+    fn exact_points_use_the_wide_integer_path() {
+        // no rounding: linear points like 3.333… carry 28 decimals, so totals need i128 and
+        // cannot be packed into u64 sort keys
+        let raw: RawScoring = toml::from_str(
+            r#"
+            [[item]]
+            id = "base"
+            value = "base"
+            max_points = "70"
+            rule = { kind = "linear", full_at = "3", zero_at = "0" }
+            [[item]]
+            id = "missed"
+            value = "indicator.missed_assessment.rate"
+            max_points = "30"
+            rule = { kind = "linear", full_at = "0", zero_at = "0.07" }
+        "#,
+        )
+        .unwrap();
+        let table = ScoringTable::from_raw(&raw).unwrap();
+        let units: Vec<BootstrapUnit> = (0..30)
+            .map(|i| {
+                let id = format!("u{i:02}");
+                BootstrapUnit {
+                    values: [("base".to_string(), Decimal::from(1 + i % 3))]
+                        .into_iter()
+                        .collect(),
+                    indicators: vec![result(&id, Indicator::MissedAssessment, (i % 5) as u64, 70)],
+                    unit_id: id,
+                }
+            })
+            .collect();
+        let cfg = BootstrapConfig {
+            draws: 300,
+            seed: 5,
+            ..BootstrapConfig::default()
+        };
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| bootstrap(&table, &units, &cfg).unwrap())
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        let totals: Vec<Decimal> = one.units.iter().map(|u| u.total).collect();
+        assert!(totals.iter().any(|t| t.scale() > 20), "{totals:?}");
+        for u in &one.units {
+            let expected_rank = 1 + totals.iter().filter(|t| **t > u.total).count() as u32;
+            assert_eq!(u.rank, expected_rank, "{}", u.unit_id);
+            assert!(u.rank_low <= u.rank_high);
+        }
+        assert!(one.units.iter().any(|u| u.grade_change_probability > 0.0));
+    }
+
+    #[test]
     fn bad_settings() {
         let table = test_table();
         let units = test_units(2);
@@ -1527,6 +1847,12 @@ mod tests {
             ..BootstrapConfig::default()
         };
         assert!(bootstrap(&table, &units, &cfg).is_err());
+        let swapped = BootstrapConfig {
+            rank_low: 0.9,
+            rank_high: 0.1,
+            ..BootstrapConfig::default()
+        };
+        assert!(bootstrap(&table, &units, &swapped).is_err());
         let mut dup = test_units(2);
         let id0 = dup[0].unit_id.clone();
         dup[1].unit_id = id0.clone();
