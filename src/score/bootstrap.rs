@@ -29,19 +29,28 @@
 //!
 //! # Exactness and speed
 //!
-//! `k*` is drawn by inversion of the Binomial(n, p̂) distribution function (a table per
-//! unit and indicator, computed once, with a guide table so a draw costs one or two
-//! comparisons); the table covers the mode ± the range where the probability stays above
-//! 1e-18 of the mode's, so the mass left out is negligible (< 1e-15).
+//! `k*` is drawn with Walker's alias method from a table per unit and indicator, built once:
+//! the Binomial(n, p̂) probabilities on the mode ± the range where they stay above 1e-18 of
+//! the mode's (the mass left out is below 1e-15), quantised to multiples of 2⁻³²/m for an
+//! m-value table. A draw costs one 64-bit random number and one table lookup.
 //!
 //! Points are not recomputed in the inner loop: for every possible `k*` the item points are
 //! computed once with the same exact `Decimal` code as [`ScoringTable::score`], then stored as
-//! integers in units of `10^-S` (`S` the largest number of decimal places among all points,
-//! band bounds and cap bounds). Totals are sums of these `i128` integers, so totals, grade
-//! boundaries (e.g. exactly 90), caps and ties in the ranking are decided exactly — no `f64`
-//! and no `Decimal` in the inner loop. `f64` is used only for the sampling probabilities and
-//! for ordering the values of rank items that depend on a drawn rate (`k*/n` in `f64` orders
-//! distinct rates correctly while `n < 2^26`, and equal rates give equal `f64`).
+//! integers in units of `10^-S` (`S` the largest number of decimal places among all points
+//! and band and cap bounds): `i64` when every possible total fits, else `i128`. Totals are sums
+//! of these integers, so totals, grade boundaries (e.g. exactly 90), caps and ties in the
+//! ranking are decided exactly: no `Decimal` in the inner loop (too slow) and no `f64` (a sum
+//! such as 89.99999999999999 would move a unit across a band boundary or break a tie). `f64` is
+//! used only for the sampling probabilities and to order the values of rank items on drawn
+//! rates, once, when their levels are built (`k/n` in `f64` orders distinct rates correctly
+//! while `n < 2^26`, and equal rates give equal `f64`).
+//!
+//! The loop is blocked for the cache: for each block of 128 draws, phase 1 runs unit by unit
+//! (the unit's tables stay in L1) and writes each draw's partial total; phase 2 runs draw by
+//! draw over all units (rank items, grades, and the ranks of the totals through a radix sort
+//! of packed `(total, unit)` keys). Ranks are kept per unit as `u16` (up to 65,535 units) and
+//! the quantiles found by counting. Measured: 2,850 units × 10,000 draws ≈ 1.9 s CPU (≈ 2.8 s
+//! with a rank item on a drawn rate), parallel over both phases with rayon.
 
 use std::collections::BTreeMap;
 
@@ -199,6 +208,13 @@ impl BinomialTable {
         let mode = (((n as f64 + 1.0) * p).floor() as u64).min(n);
         let odds = p / (1.0 - p);
         const CUT: f64 = 1e-18;
+        // about 19 standard deviations each side; allows n·p(1−p) up to ~2·10⁸
+        const MAX_WINDOW: usize = 1 << 18;
+        let too_large = || ScoreError::InvalidParameter {
+            name: "sampled",
+            value: n.to_string(),
+            expected: "a sample small enough for a bootstrap table (n·p(1−p) up to ~10⁸)",
+        };
         let mut up = Vec::new(); // f(mode+1), f(mode+2), ...
         let mut f = 1.0_f64;
         let mut k = mode;
@@ -208,6 +224,9 @@ impl BinomialTable {
                 break;
             }
             up.push(f);
+            if up.len() > MAX_WINDOW {
+                return Err(too_large());
+            }
             k += 1;
         }
         let mut down = Vec::new(); // f(mode−1), f(mode−2), ...
@@ -219,6 +238,9 @@ impl BinomialTable {
                 break;
             }
             down.push(f);
+            if down.len() > MAX_WINDOW {
+                return Err(too_large());
+            }
             k -= 1;
         }
         let lo = mode - down.len() as u64;
@@ -1079,8 +1101,8 @@ impl DecPlan {
                 dhi = dhi.max(w);
                 place_points.push(v);
             }
-            rank_lo += dlo;
-            rank_hi += dhi;
+            rank_lo = rank_lo.saturating_add(dlo);
+            rank_hi = rank_hi.saturating_add(dhi);
             let mut caps = Vec::with_capacity(r.caps.len());
             for &(b, g) in &r.caps {
                 caps.push((fx!(b), g));
@@ -1150,11 +1172,11 @@ impl DecPlan {
                     .checked_add(to_fixed(*p, scale)?)
                     .ok_or_else(|| ScoreError::overflow("bootstrap total"))?;
             }
-            let (mut lo, mut hi) = (fixed + rank_lo, fixed + rank_hi);
+            let (mut lo, mut hi) = (fixed.saturating_add(rank_lo), fixed.saturating_add(rank_hi));
             for s in u.slots.clone() {
                 if let Some(&(a, b)) = slot_bounds.get(s) {
-                    lo += a;
-                    hi += b;
+                    lo = lo.saturating_add(a);
+                    hi = hi.saturating_add(b);
                 }
             }
             if lo.abs() > limit || hi.abs() > limit {
@@ -1232,6 +1254,16 @@ pub fn bootstrap(
         });
     }
     let n_units = units.len();
+    if n_units
+        .checked_mul(cfg.draws as usize)
+        .is_none_or(|cells| cells > 1 << 32)
+    {
+        return Err(ScoreError::InvalidParameter {
+            name: "draws",
+            value: cfg.draws.to_string(),
+            expected: "units × draws at most 2³² (the ranks of every draw are kept)",
+        });
+    }
     let items = table.items();
 
     // observed values: given values, indicator keys recomputed from the samples
@@ -1550,6 +1582,8 @@ mod tests {
         assert_eq!((t.lo, t.len()), (10, 1));
         let t = BinomialTable::new(1, 0.5).unwrap();
         assert_eq!((t.lo, t.len()), (0, 2));
+        assert!(BinomialTable::new(1_000_000_000_000_000, 0.5).is_err());
+        assert!(BinomialTable::new(10, 1.5).is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! 4. [`ScoringTable::from_raw`] and [`ScoringTable::score`] on per-unit values (the
 //!    indicator values come from [`indicator_values`]) → totals and grades ([`table`], which
 //!    documents the `[scoring]` TOML shape).
-//! 5. [`bootstrap`] → per unit, probability that a fresh sample flips a point verdict or the
+//! 5. [`bootstrap()`] → per unit, probability that a fresh sample flips a point verdict or the
 //!    grade, and the rank interval of the total ([`mod@bootstrap`]).
 //! 6. [`plan_sample`] → sample size for a margin of error and the chance a unit at (or at half)
 //!    the threshold is failed with it ([`plan`]).

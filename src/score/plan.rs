@@ -18,8 +18,8 @@
 //!
 //! With the planned `n`, the probability that a unit whose true rate is exactly at the
 //! threshold `t` — or at half the threshold — gets a failing **point verdict**, both exactly
-//! (binomial tail) and by seeded simulation (`k ~ Binomial(n, p_true)` drawn by inversion,
-//! one `Xoshiro256PlusPlus` stream from the seed). For lower-better indicators "half the
+//! (binomial tail) and by seeded simulation (`k ~ Binomial(n, p_true)` drawn with the
+//! bootstrap's alias sampler, one `Xoshiro256PlusPlus` stream from the seed). For lower-better indicators "half the
 //! threshold" is `t/2`; for higher-better ones (satisfaction) it halves the bad share:
 //! `1 − (1 − t)/2` (0.95 for `t = 0.90`). The simulation draws simple random samples of size
 //! `n`: clustering is reflected in `n` through `deff`, not in the simulated draws.
@@ -200,7 +200,7 @@ pub fn fail_probability_exact(
 
 /// Smallest `k` in `0..=n` with `pred(k)` for a monotone (false…true) predicate; `n + 1` if none.
 fn first_where(n: u64, pred: impl Fn(u64) -> Result<bool, ScoreError>) -> Result<u64, ScoreError> {
-    let (mut lo, mut hi) = (0u64, n + 1);
+    let (mut lo, mut hi) = (0u64, n.saturating_add(1));
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         if pred(mid)? {
@@ -213,7 +213,7 @@ fn first_where(n: u64, pred: impl Fn(u64) -> Result<bool, ScoreError>) -> Result
 }
 
 /// Simulated probability of a failing point verdict: share of `draws` samples
-/// `k ~ Binomial(n, true_rate)` (inversion sampler, one `Xoshiro256PlusPlus` stream seeded by
+/// `k ~ Binomial(n, true_rate)` (alias sampler, one `Xoshiro256PlusPlus` stream seeded by
 /// `seed_from_u64(seed)`) that fail `rule`.
 pub fn fail_probability_simulated(
     n: u64,
