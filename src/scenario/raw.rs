@@ -35,6 +35,12 @@ pub struct RawScenarioFile {
     /// `[audit]` (see [`crate::audit::RawAudit`]).
     #[serde(default)]
     pub audit: Option<Spanned<crate::audit::RawAudit>>,
+    /// `[indicators]`: survey thresholds (see [`crate::score::RawIndicatorConfig`]).
+    #[serde(default)]
+    pub indicators: Option<Spanned<crate::score::RawIndicatorConfig>>,
+    /// `[scoring]`: the scoring table (see [`crate::score::RawScoring`]).
+    #[serde(default)]
+    pub scoring: Option<Spanned<crate::score::RawScoring>>,
 }
 
 /// `[scenario]`

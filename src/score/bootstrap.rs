@@ -61,9 +61,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::error::ScoreError;
-use super::indicator::{
-    parse_value_key, value_key, Indicator, IndicatorResult, IndicatorValue, PointVerdict,
-};
+use super::indicator::{parse_value_key, value_key, Indicator, IndicatorResult, IndicatorValue, PointVerdict};
 use super::table::{Better, Rule, ScoringTable};
 
 /// Bootstrap settings.
@@ -313,18 +311,7 @@ impl BinomialTable {
 // compiled plan
 
 /// Fixed-point totals: `i64` when every possible total fits, `i128` otherwise.
-trait Fixed:
-    Copy
-    + Ord
-    + Default
-    + Send
-    + Sync
-    + std::ops::Add<Output = Self>
-    + std::ops::AddAssign
-    + TryFrom<i128>
-    + Into<i128>
-{
-}
+trait Fixed: Copy + Ord + Default + Send + Sync + std::ops::Add<Output = Self> + std::ops::AddAssign + TryFrom<i128> + Into<i128> {}
 impl Fixed for i64 {}
 impl Fixed for i128 {}
 
@@ -354,11 +341,7 @@ struct Slot<T> {
 #[derive(Debug, Clone, Copy)]
 enum RankSource {
     Fixed(f64),
-    Drawn {
-        slot: usize,
-        pos: usize,
-        what: IndicatorValue,
-    },
+    Drawn { slot: usize, pos: usize, what: IndicatorValue },
 }
 
 /// A unit's value of a re-ranked item as a level: 0 is the best value, equal values share a
@@ -447,13 +430,7 @@ impl<T: Fixed> Plan<T> {
 
     /// Adds the points of re-ranked items for one draw to `totals` / `caps`: sorts
     /// `(level, unit)` keys, places are 1 + the number of units on a strictly better level.
-    fn add_rank_items(
-        &self,
-        totals: &mut [T],
-        caps: &mut [u32],
-        level: impl Fn(usize, usize) -> u32,
-        sort: &mut SortBuf<T>,
-    ) {
+    fn add_rank_items(&self, totals: &mut [T], caps: &mut [u32], level: impl Fn(usize, usize) -> u32, sort: &mut SortBuf<T>) {
         let n = self.units.len();
         let bits = index_bits(n);
         for (r, rd) in self.rank_dyn.iter().enumerate() {
@@ -495,9 +472,7 @@ impl<T: Fixed> Plan<T> {
         };
         match rd.levels.get(u) {
             Some(Level::Fixed(l)) => *l,
-            Some(Level::Drawn { pos, offset }) => {
-                rd.table.get(offset + window(*pos)).copied().unwrap_or(0)
-            }
+            Some(Level::Drawn { pos, offset }) => rd.table.get(offset + window(*pos)).copied().unwrap_or(0),
             None => 0,
         }
     }
@@ -620,26 +595,16 @@ impl RankStore {
     /// Copies a block of draw-major ranks (`block[i * units + u]`, draws `start..start + b`)
     /// into the unit-major store.
     fn put_block(&mut self, block: &[u32], units: usize, draws: usize, start: usize, b: usize) {
-        fn put<R: Copy + TryFrom<u32> + Send>(
-            store: &mut [R],
-            block: &[u32],
-            units: usize,
-            draws: usize,
-            start: usize,
-            b: usize,
-        ) {
-            store
-                .par_chunks_mut(draws)
-                .enumerate()
-                .for_each(|(u, column)| {
-                    let dest = column.get_mut(start..start + b).unwrap_or_default();
-                    for (i, x) in dest.iter_mut().enumerate() {
-                        let r = block.get(i * units + u).copied().unwrap_or(0);
-                        if let Ok(r) = R::try_from(r) {
-                            *x = r;
-                        }
+        fn put<R: Copy + TryFrom<u32> + Send>(store: &mut [R], block: &[u32], units: usize, draws: usize, start: usize, b: usize) {
+            store.par_chunks_mut(draws).enumerate().for_each(|(u, column)| {
+                let dest = column.get_mut(start..start + b).unwrap_or_default();
+                for (i, x) in dest.iter_mut().enumerate() {
+                    let r = block.get(i * units + u).copied().unwrap_or(0);
+                    if let Ok(r) = R::try_from(r) {
+                        *x = r;
                     }
-                });
+                }
+            });
         }
         match self {
             RankStore::Small(v) => put(v, block, units, draws, start, b),
@@ -650,13 +615,7 @@ impl RankStore {
     /// Per unit, the `lo_k`-th and `hi_k`-th smallest rank (1-based `k`; ranks are in
     /// `1..=units`, so a counting pass finds them).
     fn quantiles(&self, units: usize, draws: usize, lo_k: usize, hi_k: usize) -> Vec<(u32, u32)> {
-        fn q<R: Copy + Into<u32> + Sync>(
-            store: &[R],
-            units: usize,
-            draws: usize,
-            lo_k: usize,
-            hi_k: usize,
-        ) -> Vec<(u32, u32)> {
+        fn q<R: Copy + Into<u32> + Sync>(store: &[R], units: usize, draws: usize, lo_k: usize, hi_k: usize) -> Vec<(u32, u32)> {
             store
                 .par_chunks(draws)
                 .map_init(
@@ -776,11 +735,7 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
     let mut sort = SortBuf::new(n_units);
     let observed_level = |r: usize, u: usize| plan.level(r, u, |pos| observed_window(u, pos));
     plan.add_rank_items(&mut totals, &mut caps, observed_level, &mut sort);
-    let observed_grades: Vec<u32> = totals
-        .iter()
-        .zip(&caps)
-        .map(|(&t, &c)| plan.grade(t, c))
-        .collect();
+    let observed_grades: Vec<u32> = totals.iter().zip(&caps).map(|(&t, &c)| plan.grade(t, c)).collect();
     let mut observed_ranks = vec![0u32; n_units];
     plan.rank_totals(&totals, &mut SortBuf::new(n_units), &mut observed_ranks);
 
@@ -803,10 +758,7 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
         let block_index = (start / BLOCK) as u64;
 
         // phase 1: per unit, this block's draws (unit-major, parallel over units)
-        let phase1 = |((((partial, cap), idx), flips), (unit, (observed, changes))): Phase1<
-            '_,
-            T,
-        >| {
+        let phase1 = |((((partial, cap), idx), flips), (unit, (observed, changes))): Phase1<'_, T>| {
             let mut rng = rng_for(unit.key, block_index);
             let my_slots = plan.slots.get(unit.slots.clone()).unwrap_or_default();
             let mut local_flips = [0u64; SLOTS];
@@ -877,15 +829,9 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
                                 if let Some(x) = w.caps.get_mut(j * n_units + u) {
                                     *x = buf.cap.get(at).copied().unwrap_or(0);
                                 }
-                                let window = |pos: usize| {
-                                    buf.idx
-                                        .get((u * SLOTS + pos) * BLOCK + i0 + j)
-                                        .copied()
-                                        .unwrap_or(0) as usize
-                                };
+                                let window = |pos: usize| buf.idx.get((u * SLOTS + pos) * BLOCK + i0 + j).copied().unwrap_or(0) as usize;
                                 for r in 0..plan.rank_dyn.len() {
-                                    if let Some(x) = w.levels.get_mut((r * GROUP + j) * n_units + u)
-                                    {
+                                    if let Some(x) = w.levels.get_mut((r * GROUP + j) * n_units + u) {
                                         *x = plan.level(r, u, window);
                                     }
                                 }
@@ -901,25 +847,15 @@ fn run<T: Fixed>(plan: &Plan<T>, cfg: &BootstrapConfig) -> RunOut {
                             sort,
                             grade_changes,
                         } = &mut w;
-                        let (Some(tot), Some(cp)) =
-                            (totals.get_mut(range.clone()), caps.get_mut(range))
-                        else {
+                        let (Some(tot), Some(cp)) = (totals.get_mut(range.clone()), caps.get_mut(range)) else {
                             continue;
                         };
                         if has_rank_dyn {
                             let levels = &*levels;
-                            let level = |r: usize, u: usize| {
-                                levels
-                                    .get((r * GROUP + j) * n_units + u)
-                                    .copied()
-                                    .unwrap_or(0)
-                            };
+                            let level = |r: usize, u: usize| levels.get((r * GROUP + j) * n_units + u).copied().unwrap_or(0);
                             plan.add_rank_items(tot, cp, level, sort);
                             for (u, (&t, &c)) in tot.iter().zip(cp.iter()).enumerate() {
-                                if observed_grades
-                                    .get(u)
-                                    .is_some_and(|&o| o != plan.grade(t, c))
-                                {
+                                if observed_grades.get(u).is_some_and(|&o| o != plan.grade(t, c)) {
                                     if let Some(x) = grade_changes.get_mut(u) {
                                         *x += 1;
                                     }
@@ -1029,11 +965,7 @@ impl DecPlan {
     fn lower<T: Fixed>(&self, scale: u32, limit: i128) -> Result<Option<Plan<T>>, ScoreError> {
         let fx = |d: Decimal| -> Result<Option<T>, ScoreError> {
             let v = to_fixed(d, scale)?;
-            Ok(if v.abs() > limit {
-                None
-            } else {
-                T::try_from(v).ok()
-            })
+            Ok(if v.abs() > limit { None } else { T::try_from(v).ok() })
         };
         macro_rules! fx {
             ($d:expr) => {
@@ -1057,9 +989,7 @@ impl DecPlan {
                 }
                 for ((sum, cap), p) in sums.iter_mut().zip(caps.iter_mut()).zip(pts) {
                     let v = to_fixed(*p, scale)?;
-                    *sum = sum
-                        .checked_add(v)
-                        .ok_or_else(|| ScoreError::overflow("bootstrap points"))?;
+                    *sum = sum.checked_add(v).ok_or_else(|| ScoreError::overflow("bootstrap points"))?;
                     for &(b, g) in &fcaps {
                         if v < b {
                             *cap = (*cap).max(g);
@@ -1076,11 +1006,7 @@ impl DecPlan {
                     Ok(v) if sum.abs() <= limit => v,
                     _ => return Ok(None),
                 };
-                cells.push(Cell {
-                    points,
-                    cap,
-                    pass: *pass,
-                });
+                cells.push(Cell { points, cap, pass: *pass });
             }
             slots.push(Slot {
                 table: s.table.clone(),
@@ -1205,9 +1131,7 @@ impl DecPlan {
         let bits = 64 - (n - 1).leading_zeros();
         let pack = if lo_all <= hi_all && hi_all - lo_all < (1i128 << (64 - bits)) {
             let range_bits = 128 - (hi_all - lo_all).leading_zeros();
-            T::try_from(lo_all)
-                .ok()
-                .map(|lo| (lo, bits, (range_bits + bits).max(1)))
+            T::try_from(lo_all).ok().map(|lo| (lo, bits, (range_bits + bits).max(1)))
         } else {
             None
         };
@@ -1225,11 +1149,7 @@ impl DecPlan {
 ///
 /// Errors: invalid settings, duplicate unit ids, inconsistent samples, and any error of
 /// [`ScoringTable::score`] on the observed values (e.g. a missing value).
-pub fn bootstrap(
-    table: &ScoringTable,
-    units: &[BootstrapUnit],
-    cfg: &BootstrapConfig,
-) -> Result<BootstrapResult, ScoreError> {
+pub fn bootstrap(table: &ScoringTable, units: &[BootstrapUnit], cfg: &BootstrapConfig) -> Result<BootstrapResult, ScoreError> {
     if cfg.draws == 0 {
         return Err(ScoreError::InvalidParameter {
             name: "draws",
@@ -1254,10 +1174,7 @@ pub fn bootstrap(
         });
     }
     let n_units = units.len();
-    if n_units
-        .checked_mul(cfg.draws as usize)
-        .is_none_or(|cells| cells > 1 << 32)
-    {
+    if n_units.checked_mul(cfg.draws as usize).is_none_or(|cells| cells > 1 << 32) {
         return Err(ScoreError::InvalidParameter {
             name: "draws",
             value: cfg.draws.to_string(),
@@ -1278,10 +1195,7 @@ pub fn bootstrap(
                     expected: "results of the unit itself",
                 });
             }
-            vals.insert(
-                value_key(r.indicator, IndicatorValue::Rate),
-                r.rate_decimal()?,
-            );
+            vals.insert(value_key(r.indicator, IndicatorValue::Rate), r.rate_decimal()?);
             let pass = if r.point_verdict == PointVerdict::Pass {
                 Decimal::ONE
             } else {
@@ -1298,11 +1212,7 @@ pub fn bootstrap(
         }
     }
     let scores = table.score(&observed).map_err(|mut e| e.swap_remove(0))?;
-    let by_id: BTreeMap<&str, usize> = scores
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.unit_id.as_str(), i))
-        .collect();
+    let by_id: BTreeMap<&str, usize> = scores.iter().enumerate().map(|(i, s)| (s.unit_id.as_str(), i)).collect();
     if n_units == 0 {
         return Ok(BootstrapResult {
             draws: cfg.draws,
@@ -1325,11 +1235,7 @@ pub fn bootstrap(
         .enumerate()
         .filter(|(_, it)| matches!(it.rule, Rule::Rank { .. }))
         .filter(|(_, it)| {
-            parse_value_key(&it.value_key).is_some_and(|(ind, _)| {
-                units
-                    .iter()
-                    .any(|u| u.indicators.iter().any(|r| r.indicator == ind))
-            })
+            parse_value_key(&it.value_key).is_some_and(|(ind, _)| units.iter().any(|u| u.indicators.iter().any(|r| r.indicator == ind)))
         })
         .map(|(j, _)| j)
         .collect();
@@ -1460,14 +1366,11 @@ pub fn bootstrap(
         for (ui, u) in units.iter().enumerate() {
             let start = dec.units.get(ui).map_or(0, |d| d.slots.start);
             let drawn = parsed.and_then(|(ind, what)| {
-                slot_of
-                    .get(ui)
-                    .and_then(|m| m.get(&ind))
-                    .map(|&slot| RankSource::Drawn {
-                        slot,
-                        pos: slot - start,
-                        what,
-                    })
+                slot_of.get(ui).and_then(|m| m.get(&ind)).map(|&slot| RankSource::Drawn {
+                    slot,
+                    pos: slot - start,
+                    what,
+                })
             });
             sources.push(match drawn {
                 Some(s) => s,
@@ -1516,8 +1419,7 @@ pub fn bootstrap(
             flips.push(IndicatorFlip {
                 indicator: slot.indicator,
                 observed: PointVerdict::from_bool(slot.observed_pass),
-                flip_probability: out.flips.get(ui * SLOTS + pos).copied().unwrap_or(0) as f64
-                    / draws,
+                flip_probability: out.flips.get(ui * SLOTS + pos).copied().unwrap_or(0) as f64 / draws,
             });
         }
         let (rank_low, rank_high) = out.rank_q.get(ui).copied().unwrap_or((0, 0));
@@ -1530,8 +1432,7 @@ pub fn bootstrap(
                 .get(out.observed_grades.get(ui).copied().unwrap_or(0) as usize)
                 .map(|b| b.name.clone())
                 .unwrap_or_default(),
-            grade_change_probability: out.grade_changes.get(ui).copied().unwrap_or(0) as f64
-                / draws,
+            grade_change_probability: out.grade_changes.get(ui).copied().unwrap_or(0) as f64 / draws,
             rank: out.observed_ranks.get(ui).copied().unwrap_or(0),
             rank_low,
             rank_high,
@@ -1660,9 +1561,7 @@ mod tests {
             .map(|i| {
                 let id = format!("u{i:04}");
                 BootstrapUnit {
-                    values: [("base".to_string(), Decimal::new(70 + (i % 30) as i64, 2))]
-                        .into_iter()
-                        .collect(),
+                    values: [("base".to_string(), Decimal::new(70 + (i % 30) as i64, 2))].into_iter().collect(),
                     indicators: vec![
                         result(&id, Indicator::MissedAssessment, (i % 4) as u64, 60),
                         result(&id, Indicator::WrongExit, (i % 3) as u64, 50),
@@ -1758,11 +1657,7 @@ mod tests {
         assert_eq!(f.observed, PointVerdict::Pass);
         let p = 1.0 - crate::score::interval::binomial_cdf(1, 60, 1.0 / 60.0).unwrap();
         let sd = (p * (1.0 - p) / 40_000.0).sqrt();
-        assert!(
-            (f.flip_probability - p).abs() < 5.0 * sd,
-            "{} vs {p}",
-            f.flip_probability
-        );
+        assert!((f.flip_probability - p).abs() < 5.0 * sd, "{} vs {p}", f.flip_probability);
         assert_eq!(res.units[0].rank, 1);
         assert_eq!((res.units[0].rank_low, res.units[0].rank_high), (1, 1));
     }
@@ -1805,9 +1700,7 @@ mod tests {
     fn rank_quantiles_by_counting() {
         // 3 units, 10 draws; unit 0 ranks 1..=3 mixed
         let mut store = RankStore::new(3, 10);
-        let block: Vec<u32> = (0..10u32)
-            .flat_map(|d| [1 + d % 3, 2, 3 - (d % 2)])
-            .collect();
+        let block: Vec<u32> = (0..10u32).flat_map(|d| [1 + d % 3, 2, 3 - (d % 2)]).collect();
         store.put_block(&block, 3, 10, 0, 10);
         let q = store.quantiles(3, 10, 1, 10);
         assert_eq!(q, vec![(1, 3), (2, 2), (2, 3)]);
@@ -1840,9 +1733,7 @@ mod tests {
             .map(|i| {
                 let id = format!("u{i:02}");
                 BootstrapUnit {
-                    values: [("base".to_string(), Decimal::from(1 + i % 3))]
-                        .into_iter()
-                        .collect(),
+                    values: [("base".to_string(), Decimal::from(1 + i % 3))].into_iter().collect(),
                     indicators: vec![result(&id, Indicator::MissedAssessment, (i % 5) as u64, 70)],
                     unit_id: id,
                 }

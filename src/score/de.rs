@@ -21,8 +21,7 @@ impl Visitor<'_> for DecimalVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
-        Decimal::from_str(v.trim())
-            .map_err(|e| E::custom(format!("`{v}` is not a decimal number: {e}")))
+        Decimal::from_str(v.trim()).map_err(|e| E::custom(format!("`{v}` is not a decimal number: {e}")))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
@@ -55,9 +54,7 @@ pub(crate) mod dec_opt {
     use super::*;
 
     /// Deserialises a present decimal from a string or an integer.
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Decimal>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
         d.deserialize_any(DecimalVisitor).map(Some)
     }
 }

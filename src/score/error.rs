@@ -142,8 +142,6 @@ impl ScoreError {
 
     /// Shorthand for a [`ScoreError::Overflow`] error.
     pub(crate) fn overflow(context: impl Into<String>) -> Self {
-        ScoreError::Overflow {
-            context: context.into(),
-        }
+        ScoreError::Overflow { context: context.into() }
     }
 }

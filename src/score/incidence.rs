@@ -115,17 +115,14 @@ pub fn comprehensive_incidence(
         .remaining
         .checked_add(input.exited)
         .ok_or_else(|| ScoreError::overflow("filed population"))?;
-    let unfiled = input
-        .rural_pop
-        .checked_sub(filed)
-        .ok_or_else(|| ScoreError::Population {
-            unit_id: unit(),
-            field: "rural_pop",
-            message: format!(
-                "rural population {} is smaller than the filed population {} (remaining {} + exited {})",
-                input.rural_pop, filed, input.remaining, input.exited
-            ),
-        })?;
+    let unfiled = input.rural_pop.checked_sub(filed).ok_or_else(|| ScoreError::Population {
+        unit_id: unit(),
+        field: "rural_pop",
+        message: format!(
+            "rural population {} is smaller than the filed population {} (remaining {} + exited {})",
+            input.rural_pop, filed, input.remaining, input.exited
+        ),
+    })?;
     let (km, nm) = input.missed;
     let (kw, nw) = input.wrong_exit;
     for (field, (k, n)) in [("missed", (km, nm)), ("wrong_exit", (kw, nw))] {
@@ -133,9 +130,7 @@ pub fn comprehensive_incidence(
             return Err(ScoreError::Population {
                 unit_id: unit(),
                 field,
-                message: format!(
-                    "sample must have 0 <= flagged <= sampled and sampled >= 1, got {k} of {n}"
-                ),
+                message: format!("sample must have 0 <= flagged <= sampled and sampled >= 1, got {k} of {n}"),
             });
         }
     }
@@ -163,18 +158,12 @@ pub fn comprehensive_incidence(
     let ovf = || ScoreError::overflow("comprehensive incidence");
     let nmw = d(nm).checked_mul(d(nw)).ok_or_else(ovf)?;
     let a = d(input.remaining).checked_mul(nmw).ok_or_else(ovf)?;
-    let b = d(km)
-        .checked_mul(d(unfiled))
-        .and_then(|x| x.checked_mul(d(nw)))
-        .ok_or_else(ovf)?;
+    let b = d(km).checked_mul(d(unfiled)).and_then(|x| x.checked_mul(d(nw))).ok_or_else(ovf)?;
     let c = d(kw)
         .checked_mul(d(input.exited))
         .and_then(|x| x.checked_mul(d(nm)))
         .ok_or_else(ovf)?;
-    let numerator = a
-        .checked_add(b)
-        .and_then(|x| x.checked_add(c))
-        .ok_or_else(ovf)?;
+    let numerator = a.checked_add(b).and_then(|x| x.checked_add(c)).ok_or_else(ovf)?;
     let denominator = d(input.rural_pop).checked_mul(nmw).ok_or_else(ovf)?;
     let passed = rule.passes_ratio(numerator, denominator)?;
 
@@ -235,10 +224,7 @@ pub fn exit_verdict(incidence: &IncidenceResult, indicators: &[IndicatorResult])
         vetoes.push(Veto::Incidence);
     }
     for ind in Indicator::ALL {
-        match indicators
-            .iter()
-            .find(|r| r.unit_id == incidence.unit_id && r.indicator == ind)
-        {
+        match indicators.iter().find(|r| r.unit_id == incidence.unit_id && r.indicator == ind) {
             Some(r) => {
                 if r.point_verdict == PointVerdict::Fail {
                     vetoes.push(Veto::Indicator(ind));
@@ -330,14 +316,7 @@ mod tests {
             (Comparison::Strict, PointVerdict::Fail),
             (Comparison::Inclusive, PointVerdict::Pass),
         ] {
-            let r = comprehensive_incidence(
-                &inp,
-                rule("0.02", c),
-                CiMethod::Wilson,
-                0.95,
-                Propagation::Bonferroni,
-            )
-            .unwrap();
+            let r = comprehensive_incidence(&inp, rule("0.02", c), CiMethod::Wilson, 0.95, Propagation::Bonferroni).unwrap();
             assert_eq!(r.point_verdict, expect);
             assert!((r.incidence - 0.02).abs() < 1e-16);
         }
@@ -378,38 +357,14 @@ mod tests {
         let r = || rule("0.02", Comparison::Strict);
         assert!(matches!(
             comprehensive_incidence(&inp, r(), CiMethod::Wilson, 0.95, Propagation::Bonferroni),
-            Err(ScoreError::Population {
-                field: "rural_pop",
-                ..
-            })
+            Err(ScoreError::Population { field: "rural_pop", .. })
         ));
         inp.rural_pop = 20_000;
-        assert!(comprehensive_incidence(
-            &inp,
-            r(),
-            CiMethod::Wilson,
-            0.95,
-            Propagation::Bonferroni
-        )
-        .is_err());
+        assert!(comprehensive_incidence(&inp, r(), CiMethod::Wilson, 0.95, Propagation::Bonferroni).is_err());
         let mut inp = input(1000, (1, 0), (2, 200));
-        assert!(comprehensive_incidence(
-            &inp,
-            r(),
-            CiMethod::Wilson,
-            0.95,
-            Propagation::Bonferroni
-        )
-        .is_err());
+        assert!(comprehensive_incidence(&inp, r(), CiMethod::Wilson, 0.95, Propagation::Bonferroni).is_err());
         inp.missed = (3, 2);
-        assert!(comprehensive_incidence(
-            &inp,
-            r(),
-            CiMethod::Wilson,
-            0.95,
-            Propagation::Bonferroni
-        )
-        .is_err());
+        assert!(comprehensive_incidence(&inp, r(), CiMethod::Wilson, 0.95, Propagation::Bonferroni).is_err());
     }
 
     #[test]
@@ -448,10 +403,7 @@ mod tests {
         assert!(v.vetoes.is_empty());
         assert_eq!(v.statistical, Verdict::Inconclusive);
 
-        let bad = vec![
-            ev(Indicator::MissedAssessment, 1, 100),
-            ev(Indicator::WrongExit, 5, 200),
-        ];
+        let bad = vec![ev(Indicator::MissedAssessment, 1, 100), ev(Indicator::WrongExit, 5, 200)];
         let v = exit_verdict(&inc, &bad);
         assert!(!v.may_exit);
         assert_eq!(
@@ -474,14 +426,8 @@ mod tests {
         let mut all_bad = good.clone();
         all_bad[2] = ev(Indicator::Satisfaction, 10, 100);
         let v = exit_verdict(&inc, &all_bad);
-        assert_eq!(
-            v.vetoes,
-            vec![Veto::Incidence, Veto::Indicator(Indicator::Satisfaction)]
-        );
+        assert_eq!(v.vetoes, vec![Veto::Incidence, Veto::Indicator(Indicator::Satisfaction)]);
         assert_eq!(v.statistical, Verdict::Fail);
-        assert_eq!(
-            Veto::MissingIndicator(Indicator::WrongExit).as_str(),
-            "wrong_exit_missing"
-        );
+        assert_eq!(Veto::MissingIndicator(Indicator::WrongExit).as_str(), "wrong_exit_missing");
     }
 }

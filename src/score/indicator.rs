@@ -92,11 +92,7 @@ pub enum Indicator {
 
 impl Indicator {
     /// All indicators, in file order.
-    pub const ALL: [Indicator; 3] = [
-        Indicator::MissedAssessment,
-        Indicator::WrongExit,
-        Indicator::Satisfaction,
-    ];
+    pub const ALL: [Indicator; 3] = [Indicator::MissedAssessment, Indicator::WrongExit, Indicator::Satisfaction];
 
     /// The name used in files: `missed_assessment`, `wrong_exit`, `satisfaction`.
     pub fn as_str(self) -> &'static str {
@@ -263,11 +259,7 @@ impl ThresholdRule {
 
     /// Whether `numerator / denominator` (denominator > 0) passes, decided exactly by comparing
     /// `numerator` with `t × denominator`.
-    pub(crate) fn passes_ratio(
-        &self,
-        numerator: Decimal,
-        denominator: Decimal,
-    ) -> Result<bool, ScoreError> {
+    pub(crate) fn passes_ratio(&self, numerator: Decimal, denominator: Decimal) -> Result<bool, ScoreError> {
         let scaled = self
             .threshold
             .checked_mul(denominator)
@@ -357,10 +349,7 @@ pub fn validate_survey(rows: &[RawSurveyRow]) -> Result<Vec<Sample>, Vec<ScoreEr
         let mut ok = true;
         let unit_id = raw.unit_id.trim();
         if unit_id.is_empty() {
-            errors.push(ScoreError::EmptyUnitId {
-                row,
-                field: "unit_id",
-            });
+            errors.push(ScoreError::EmptyUnitId { row, field: "unit_id" });
             ok = false;
         }
         let indicator = match raw.indicator.trim().parse::<Indicator>() {
@@ -381,10 +370,7 @@ pub fn validate_survey(rows: &[RawSurveyRow]) -> Result<Vec<Sample>, Vec<ScoreEr
             }
         }
         if raw.sampled == 0 {
-            errors.push(ScoreError::ZeroSampled {
-                row,
-                field: "sampled",
-            });
+            errors.push(ScoreError::ZeroSampled { row, field: "sampled" });
             ok = false;
         }
         let sampled = u64::try_from(raw.sampled).unwrap_or(0);
@@ -580,10 +566,7 @@ impl IndicatorConfig {
             }
         }
         let sections = [
-            (
-                Gate::Indicator(Indicator::MissedAssessment),
-                &raw.missed_assessment,
-            ),
+            (Gate::Indicator(Indicator::MissedAssessment), &raw.missed_assessment),
             (Gate::Indicator(Indicator::WrongExit), &raw.wrong_exit),
             (Gate::Indicator(Indicator::Satisfaction), &raw.satisfaction),
             (Gate::Incidence, &raw.incidence),
@@ -592,13 +575,7 @@ impl IndicatorConfig {
             let Some(section) = section else { continue };
             let path = format!("indicators.{}", gate.as_str());
             let base = gate.default_rule();
-            if let Some(rule) = apply(
-                &path,
-                base,
-                section.threshold,
-                section.comparison,
-                &mut errors,
-            ) {
+            if let Some(rule) = apply(&path, base, section.threshold, section.comparison, &mut errors) {
                 cfg.rules.insert(gate, rule);
             }
         }
@@ -615,16 +592,10 @@ impl IndicatorConfig {
                 continue;
             };
             if o.units.is_empty() {
-                errors.push(ScoreError::config(
-                    format!("{path}.units"),
-                    "list at least one unit id",
-                ));
+                errors.push(ScoreError::config(format!("{path}.units"), "list at least one unit id"));
             }
             if o.threshold.is_none() && o.comparison.is_none() {
-                errors.push(ScoreError::config(
-                    path.clone(),
-                    "give a threshold, a comparison or both",
-                ));
+                errors.push(ScoreError::config(path.clone(), "give a threshold, a comparison or both"));
             }
             let base = cfg.rule(gate);
             let Some(rule) = apply(&path, base, o.threshold, o.comparison, &mut errors) else {
@@ -633,10 +604,7 @@ impl IndicatorConfig {
             for unit in &o.units {
                 let unit = unit.trim().to_string();
                 if unit.is_empty() {
-                    errors.push(ScoreError::config(
-                        format!("{path}.units"),
-                        "unit ids must not be empty",
-                    ));
+                    errors.push(ScoreError::config(format!("{path}.units"), "unit ids must not be empty"));
                     continue;
                 }
                 if cfg.overrides.insert((unit.clone(), gate), rule).is_some() {
@@ -656,10 +624,7 @@ impl IndicatorConfig {
 
     /// The rule that applies to all units without an override.
     pub fn rule(&self, gate: Gate) -> ThresholdRule {
-        self.rules
-            .get(&gate)
-            .copied()
-            .unwrap_or_else(|| gate.default_rule())
+        self.rules.get(&gate).copied().unwrap_or_else(|| gate.default_rule())
     }
 
     /// The rule for one unit: its override if any, else the general rule.
@@ -748,12 +713,7 @@ impl IndicatorResult {
 }
 
 /// Evaluates one sample under a rule: rate, interval, point verdict, interval verdict, p-value.
-pub fn evaluate(
-    sample: &Sample,
-    rule: ThresholdRule,
-    method: CiMethod,
-    confidence: f64,
-) -> Result<IndicatorResult, ScoreError> {
+pub fn evaluate(sample: &Sample, rule: ThresholdRule, method: CiMethod, confidence: f64) -> Result<IndicatorResult, ScoreError> {
     let ci = interval::interval(method, sample.flagged, sample.sampled, confidence)?;
     let passed = rule.passes_counts(sample.flagged, sample.sampled)?;
     Ok(IndicatorResult {
@@ -771,10 +731,7 @@ pub fn evaluate(
 }
 
 /// Evaluates every sample with the rule that applies to its unit, in input order.
-pub fn evaluate_all(
-    samples: &[Sample],
-    config: &IndicatorConfig,
-) -> Result<Vec<IndicatorResult>, ScoreError> {
+pub fn evaluate_all(samples: &[Sample], config: &IndicatorConfig) -> Result<Vec<IndicatorResult>, ScoreError> {
     samples
         .iter()
         .map(|s| {
@@ -817,16 +774,11 @@ pub fn parse_value_key(key: &str) -> Option<(Indicator, IndicatorValue)> {
 
 /// Scoring values from indicator results: per unit, `indicator.<name>.rate` (decimal rate) and
 /// `indicator.<name>.pass` (1 or 0), to merge into the values handed to the scoring tables.
-pub fn indicator_values(
-    results: &[IndicatorResult],
-) -> Result<BTreeMap<String, BTreeMap<String, Decimal>>, ScoreError> {
+pub fn indicator_values(results: &[IndicatorResult]) -> Result<BTreeMap<String, BTreeMap<String, Decimal>>, ScoreError> {
     let mut out: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
     for r in results {
         let entry = out.entry(r.unit_id.clone()).or_default();
-        entry.insert(
-            value_key(r.indicator, IndicatorValue::Rate),
-            r.rate_decimal()?,
-        );
+        entry.insert(value_key(r.indicator, IndicatorValue::Rate), r.rate_decimal()?);
         let pass = if r.point_verdict == PointVerdict::Pass {
             Decimal::ONE
         } else {
@@ -929,59 +881,23 @@ mod tests {
             comparison: c,
             direction: Direction::LowerBetter,
         };
-        let at = Interval {
-            low: 0.01,
-            high: 0.02,
-        };
-        assert_eq!(
-            lower(Comparison::Strict).interval_verdict(at),
-            Verdict::Inconclusive
-        );
-        assert_eq!(
-            lower(Comparison::Inclusive).interval_verdict(at),
-            Verdict::Pass
-        );
-        let at = Interval {
-            low: 0.02,
-            high: 0.05,
-        };
-        assert_eq!(
-            lower(Comparison::Strict).interval_verdict(at),
-            Verdict::Fail
-        );
-        assert_eq!(
-            lower(Comparison::Inclusive).interval_verdict(at),
-            Verdict::Inconclusive
-        );
+        let at = Interval { low: 0.01, high: 0.02 };
+        assert_eq!(lower(Comparison::Strict).interval_verdict(at), Verdict::Inconclusive);
+        assert_eq!(lower(Comparison::Inclusive).interval_verdict(at), Verdict::Pass);
+        let at = Interval { low: 0.02, high: 0.05 };
+        assert_eq!(lower(Comparison::Strict).interval_verdict(at), Verdict::Fail);
+        assert_eq!(lower(Comparison::Inclusive).interval_verdict(at), Verdict::Inconclusive);
         let higher = |c| ThresholdRule {
             threshold: dec("0.9"),
             comparison: c,
             direction: Direction::HigherBetter,
         };
-        let at = Interval {
-            low: 0.9,
-            high: 0.95,
-        };
-        assert_eq!(
-            higher(Comparison::Strict).interval_verdict(at),
-            Verdict::Inconclusive
-        );
-        assert_eq!(
-            higher(Comparison::Inclusive).interval_verdict(at),
-            Verdict::Pass
-        );
-        let at = Interval {
-            low: 0.8,
-            high: 0.9,
-        };
-        assert_eq!(
-            higher(Comparison::Strict).interval_verdict(at),
-            Verdict::Fail
-        );
-        assert_eq!(
-            higher(Comparison::Inclusive).interval_verdict(at),
-            Verdict::Inconclusive
-        );
+        let at = Interval { low: 0.9, high: 0.95 };
+        assert_eq!(higher(Comparison::Strict).interval_verdict(at), Verdict::Inconclusive);
+        assert_eq!(higher(Comparison::Inclusive).interval_verdict(at), Verdict::Pass);
+        let at = Interval { low: 0.8, high: 0.9 };
+        assert_eq!(higher(Comparison::Strict).interval_verdict(at), Verdict::Fail);
+        assert_eq!(higher(Comparison::Inclusive).interval_verdict(at), Verdict::Inconclusive);
     }
 
     #[test]
@@ -1021,10 +937,7 @@ mod tests {
             flagged: 11,
             sampled: 10
         }));
-        assert!(errs.contains(&ScoreError::ZeroSampled {
-            row: 3,
-            field: "sampled"
-        }));
+        assert!(errs.contains(&ScoreError::ZeroSampled { row: 3, field: "sampled" }));
         assert!(errs.contains(&ScoreError::NegativeCount {
             row: 4,
             field: "sampled",
@@ -1035,18 +948,10 @@ mod tests {
             field: "flagged",
             value: -2
         }));
-        assert!(errs.iter().any(|e| matches!(
-            e,
-            ScoreError::DuplicateRow {
-                row: 5,
-                first_row: 0,
-                ..
-            }
-        )));
-        assert!(errs.contains(&ScoreError::EmptyUnitId {
-            row: 6,
-            field: "unit_id"
-        }));
+        assert!(errs
+            .iter()
+            .any(|e| matches!(e, ScoreError::DuplicateRow { row: 5, first_row: 0, .. })));
+        assert!(errs.contains(&ScoreError::EmptyUnitId { row: 6, field: "unit_id" }));
         let ok = validate_survey(&rows[..1]).unwrap();
         assert_eq!(ok[0].flagged, 1);
     }
@@ -1082,10 +987,7 @@ mod tests {
         assert_eq!(cfg.rule_for("620102", ma).comparison, Comparison::Inclusive);
         let sat = Gate::Indicator(Indicator::Satisfaction);
         assert_eq!(cfg.rule_for("620103", sat).threshold, dec("0.90"));
-        assert_eq!(
-            cfg.rule_for("620103", sat).comparison,
-            Comparison::Inclusive
-        );
+        assert_eq!(cfg.rule_for("620103", sat).comparison, Comparison::Inclusive);
         assert_eq!(cfg.rule_for("620102", sat).comparison, Comparison::Strict);
         assert_eq!(cfg.rule(Gate::Incidence).threshold, dec("0.03"));
     }
@@ -1142,9 +1044,6 @@ mod tests {
         let values = indicator_values(&[r]).unwrap();
         let u = &values["u"];
         assert_eq!(u["indicator.missed_assessment.pass"], Decimal::ZERO);
-        assert_eq!(
-            u["indicator.missed_assessment.rate"],
-            dec("0.3333333333333333333333333333")
-        );
+        assert_eq!(u["indicator.missed_assessment.rate"], dec("0.3333333333333333333333333333"));
     }
 }

@@ -55,9 +55,7 @@ impl FromStr for CiMethod {
         match s {
             "wilson" => Ok(CiMethod::Wilson),
             "clopper-pearson" | "clopper_pearson" | "exact" => Ok(CiMethod::ClopperPearson),
-            other => Err(format!(
-                "unknown interval method `{other}` (expected wilson or clopper-pearson)"
-            )),
+            other => Err(format!("unknown interval method `{other}` (expected wilson or clopper-pearson)")),
         }
     }
 }
@@ -128,27 +126,15 @@ pub(crate) fn wilson_with_z(flagged: u64, sampled: u64, z: f64) -> Interval {
     let z2 = z * z;
     let centre = (k + z2 / 2.0) / (n + z2);
     let half = z / (n + z2) * (k * (n - k) / n + z2 / 4.0).sqrt();
-    let low = if flagged == 0 {
-        0.0
-    } else {
-        (centre - half).clamp(0.0, 1.0)
-    };
-    let high = if flagged == sampled {
-        1.0
-    } else {
-        (centre + half).clamp(0.0, 1.0)
-    };
+    let low = if flagged == 0 { 0.0 } else { (centre - half).clamp(0.0, 1.0) };
+    let high = if flagged == sampled { 1.0 } else { (centre + half).clamp(0.0, 1.0) };
     Interval { low, high }
 }
 
 /// Clopper–Pearson exact interval for `flagged` out of `sampled` at the given confidence:
 /// low `= B⁻¹(α/2; k, n − k + 1)` (0 for `k = 0`), high `= B⁻¹(1 − α/2; k + 1, n − k)`
 /// (1 for `k = n`), `α = 1 − confidence`.
-pub fn clopper_pearson(
-    flagged: u64,
-    sampled: u64,
-    confidence: f64,
-) -> Result<Interval, ScoreError> {
+pub fn clopper_pearson(flagged: u64, sampled: u64, confidence: f64) -> Result<Interval, ScoreError> {
     check_counts(flagged, sampled)?;
     check_confidence(confidence)?;
     let alpha = 1.0 - confidence;
@@ -168,12 +154,7 @@ pub fn clopper_pearson(
 }
 
 /// The interval of the chosen method.
-pub fn interval(
-    method: CiMethod,
-    flagged: u64,
-    sampled: u64,
-    confidence: f64,
-) -> Result<Interval, ScoreError> {
+pub fn interval(method: CiMethod, flagged: u64, sampled: u64, confidence: f64) -> Result<Interval, ScoreError> {
     match method {
         CiMethod::Wilson => wilson(flagged, sampled, confidence),
         CiMethod::ClopperPearson => clopper_pearson(flagged, sampled, confidence),
@@ -204,9 +185,7 @@ pub(crate) fn beta_quantile(q: f64, a: f64, b: f64) -> Result<f64, ScoreError> {
         return Ok(1.0);
     }
     let dist = Beta::new(a, b).map_err(|e| ScoreError::Statistics(e.to_string()))?;
-    let mut x = dist
-        .try_inverse_cdf(q)
-        .map_err(|e| ScoreError::Statistics(e.to_string()))?;
+    let mut x = dist.try_inverse_cdf(q).map_err(|e| ScoreError::Statistics(e.to_string()))?;
     if !x.is_finite() {
         x = 0.5;
     }
@@ -225,11 +204,7 @@ pub(crate) fn beta_quantile(q: f64, a: f64, b: f64) -> Result<f64, ScoreError> {
         // density of Beta(a, b) at x
         let ln_pdf = (a - 1.0) * x.ln() + (b - 1.0) * (1.0 - x).ln() - ln_b;
         let pdf = ln_pdf.exp();
-        let mut next = if pdf.is_finite() && pdf > 0.0 {
-            x - f / pdf
-        } else {
-            f64::NAN
-        };
+        let mut next = if pdf.is_finite() && pdf > 0.0 { x - f / pdf } else { f64::NAN };
         if !(next > lo && next < hi) {
             next = 0.5 * (lo + hi);
         }
@@ -299,12 +274,7 @@ mod tests {
     /// double precision); the 1/10 rows agree with the published tables (Newcombe 1998;
     /// Brown, Cai & DasGupta 2001): CP [0.00253, 0.44502], Wilson [0.01787, 0.40415].
     const CASES: &[(u64, u64, [f64; 2], [f64; 2])] = &[
-        (
-            0,
-            10,
-            [0.0, 0.277_532_799_862_889_26],
-            [0.0, 0.308_497_107_818_760_7],
-        ),
+        (0, 10, [0.0, 0.277_532_799_862_889_26], [0.0, 0.308_497_107_818_760_7]),
         (
             1,
             10,
@@ -317,12 +287,7 @@ mod tests {
             [0.236_593_090_512_564, 0.763_406_909_487_436_1],
             [0.187_086_028_447_398_55, 0.812_913_971_552_601_5],
         ),
-        (
-            10,
-            10,
-            [0.722_467_200_137_110_9, 1.0],
-            [0.691_502_892_181_239_2, 1.0],
-        ),
+        (10, 10, [0.722_467_200_137_110_9, 1.0], [0.691_502_892_181_239_2, 1.0]),
         (
             2,
             100,
@@ -337,12 +302,7 @@ mod tests {
             [0.003_539_259_271_646_222_3, 0.104_954_435_896_378_14],
             [0.000_506_227_983_040_829, 0.106_469_545_711_499_9],
         ),
-        (
-            0,
-            50,
-            [0.0, 0.071_347_599_133_358_72],
-            [0.0, 0.071_121_736_464_197_64],
-        ),
+        (0, 50, [0.0, 0.071_347_599_133_358_72], [0.0, 0.071_121_736_464_197_64]),
         (
             95,
             100,
@@ -362,18 +322,8 @@ mod tests {
     fn wilson_matches_reference() {
         for &(k, n, w, _) in CASES {
             let i = wilson(k, n, 0.95).unwrap();
-            assert!(
-                (i.low - w[0]).abs() < 1e-12,
-                "{k}/{n} low {} vs {}",
-                i.low,
-                w[0]
-            );
-            assert!(
-                (i.high - w[1]).abs() < 1e-12,
-                "{k}/{n} high {} vs {}",
-                i.high,
-                w[1]
-            );
+            assert!((i.low - w[0]).abs() < 1e-12, "{k}/{n} low {} vs {}", i.low, w[0]);
+            assert!((i.high - w[1]).abs() < 1e-12, "{k}/{n} high {} vs {}", i.high, w[1]);
         }
     }
 
@@ -381,18 +331,8 @@ mod tests {
     fn clopper_pearson_matches_reference() {
         for &(k, n, _, cp) in CASES {
             let i = clopper_pearson(k, n, 0.95).unwrap();
-            assert!(
-                (i.low - cp[0]).abs() < 1e-12,
-                "{k}/{n} low {} vs {}",
-                i.low,
-                cp[0]
-            );
-            assert!(
-                (i.high - cp[1]).abs() < 1e-12,
-                "{k}/{n} high {} vs {}",
-                i.high,
-                cp[1]
-            );
+            assert!((i.low - cp[0]).abs() < 1e-12, "{k}/{n} low {} vs {}", i.low, cp[0]);
+            assert!((i.high - cp[1]).abs() < 1e-12, "{k}/{n} high {} vs {}", i.high, cp[1]);
         }
     }
 

@@ -53,12 +53,7 @@
 //! assert_eq!(scores[0].grade, "fail");
 //! # Ok::<(), String>(())
 //! ```
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 pub mod bootstrap;
 mod de;
@@ -69,23 +64,17 @@ pub mod interval;
 pub mod plan;
 pub mod table;
 
-pub use bootstrap::{
-    bootstrap, BootstrapConfig, BootstrapResult, BootstrapUnit, IndicatorFlip, UnitSamplingError,
-};
+pub use bootstrap::{bootstrap, BootstrapConfig, BootstrapResult, BootstrapUnit, IndicatorFlip, UnitSamplingError};
 pub use error::ScoreError;
-pub use incidence::{
-    comprehensive_incidence, exit_verdict, ExitVerdict, IncidenceInput, IncidenceResult,
-    Propagation, Veto,
-};
+pub use incidence::{comprehensive_incidence, exit_verdict, ExitVerdict, IncidenceInput, IncidenceResult, Propagation, Veto};
 pub use indicator::{
-    evaluate, evaluate_all, indicator_values, parse_value_key, validate_survey, value_key,
-    Comparison, Direction, Gate, Indicator, IndicatorConfig, IndicatorResult, IndicatorValue,
-    PointVerdict, RawIndicatorConfig, RawOverride, RawSurveyRow, RawThreshold, Sample,
+    evaluate, evaluate_all, indicator_values, parse_value_key, validate_survey, value_key, Comparison, Direction, Gate, Indicator,
+    IndicatorConfig, IndicatorResult, IndicatorValue, PointVerdict, RawIndicatorConfig, RawOverride, RawSurveyRow, RawThreshold, Sample,
     ThresholdRule, Verdict,
 };
 pub use interval::{clopper_pearson, wilson, z_two_sided, CiMethod, Interval};
 pub use plan::{plan_sample, SamplePlan, SamplePlanInput};
 pub use table::{
-    Better, GradeBand, GradeCap, Item, ItemScore, Partial, PassIf, RawCap, RawGrade, RawItem,
-    RawRule, RawScoring, Rule, ScoringTable, UnitScore,
+    Better, GradeBand, GradeCap, Item, ItemScore, Partial, PassIf, RawCap, RawGrade, RawItem, RawRule, RawScoring, Rule, ScoringTable,
+    UnitScore,
 };

@@ -86,19 +86,11 @@ fn invalid(name: &'static str, value: f64, expected: &'static str) -> ScoreError
 
 fn check_inputs(margin: f64, p: f64, deff: f64) -> Result<(), ScoreError> {
     if !(margin > 0.0 && margin < 1.0) {
-        return Err(invalid(
-            "margin",
-            margin,
-            "strictly between 0 and 1, e.g. 0.03",
-        ));
+        return Err(invalid("margin", margin, "strictly between 0 and 1, e.g. 0.03"));
     }
     check_probability("expected_rate", p)?;
     if !(deff.is_finite() && deff > 0.0) {
-        return Err(invalid(
-            "design_effect",
-            deff,
-            "> 0 (1 = simple random sampling)",
-        ));
+        return Err(invalid("design_effect", deff, "> 0 (1 = simple random sampling)"));
     }
     Ok(())
 }
@@ -109,21 +101,12 @@ fn ceil_count(x: f64) -> Result<u64, ScoreError> {
         return Err(ScoreError::overflow("sample size"));
     }
     let r = x.round();
-    let c = if (x - r).abs() <= 1e-12 * r.max(1.0) {
-        r
-    } else {
-        x.ceil()
-    };
+    let c = if (x - r).abs() <= 1e-12 * r.max(1.0) { r } else { x.ceil() };
     Ok((c as u64).max(1))
 }
 
 /// Normal-approximation sample size `n = ⌈deff · z² · p(1 − p) / e²⌉`, at least 1.
-pub fn sample_size(
-    margin: f64,
-    confidence: f64,
-    expected_rate: f64,
-    design_effect: f64,
-) -> Result<u64, ScoreError> {
+pub fn sample_size(margin: f64, confidence: f64, expected_rate: f64, design_effect: f64) -> Result<u64, ScoreError> {
     check_inputs(margin, expected_rate, design_effect)?;
     let z = z_two_sided(confidence)?;
     let p = expected_rate;
@@ -132,12 +115,7 @@ pub fn sample_size(
 
 /// Wilson-based sample size `⌈deff · n₀⌉`, `n₀` the smallest integer with Wilson half-width
 /// `z/(n₀ + z²)·√(n₀·p(1 − p) + z²/4) ≤ e` at `p̂ = p`.
-pub fn sample_size_wilson(
-    margin: f64,
-    confidence: f64,
-    expected_rate: f64,
-    design_effect: f64,
-) -> Result<u64, ScoreError> {
+pub fn sample_size_wilson(margin: f64, confidence: f64, expected_rate: f64, design_effect: f64) -> Result<u64, ScoreError> {
     check_inputs(margin, expected_rate, design_effect)?;
     let z = z_two_sided(confidence)?;
     let q = expected_rate * (1.0 - expected_rate);
@@ -146,9 +124,7 @@ pub fn sample_size_wilson(
     let (mut lo, mut hi) = (0u64, 1u64);
     while half(hi as f64) > margin {
         lo = hi;
-        hi = hi
-            .checked_mul(2)
-            .ok_or_else(|| ScoreError::overflow("sample size"))?;
+        hi = hi.checked_mul(2).ok_or_else(|| ScoreError::overflow("sample size"))?;
         if hi > 1 << 50 {
             return Err(ScoreError::overflow("sample size"));
         }
@@ -167,11 +143,7 @@ pub fn sample_size_wilson(
 /// Exact probability that `k ~ Binomial(n, true_rate)` gives a failing point verdict under
 /// `rule`. The failing counts form a tail (`k ≥ c` for lower-better, `k ≤ c` for
 /// higher-better), found exactly with the rule's decimal comparison.
-pub fn fail_probability_exact(
-    n: u64,
-    true_rate: f64,
-    rule: &ThresholdRule,
-) -> Result<f64, ScoreError> {
+pub fn fail_probability_exact(n: u64, true_rate: f64, rule: &ThresholdRule) -> Result<f64, ScoreError> {
     check_probability("true_rate", true_rate)?;
     if n == 0 {
         return Err(invalid("n", 0.0, ">= 1"));
@@ -215,13 +187,7 @@ fn first_where(n: u64, pred: impl Fn(u64) -> Result<bool, ScoreError>) -> Result
 /// Simulated probability of a failing point verdict: share of `draws` samples
 /// `k ~ Binomial(n, true_rate)` (alias sampler, one `Xoshiro256PlusPlus` stream seeded by
 /// `seed_from_u64(seed)`) that fail `rule`.
-pub fn fail_probability_simulated(
-    n: u64,
-    true_rate: f64,
-    rule: &ThresholdRule,
-    draws: u32,
-    seed: u64,
-) -> Result<f64, ScoreError> {
+pub fn fail_probability_simulated(n: u64, true_rate: f64, rule: &ThresholdRule, draws: u32, seed: u64) -> Result<f64, ScoreError> {
     if draws == 0 {
         return Err(invalid("draws", 0.0, ">= 1"));
     }
@@ -236,11 +202,7 @@ pub fn fail_probability_simulated(
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut failed = 0u64;
     for _ in 0..draws {
-        if fails
-            .get(table.sample_index(&mut rng))
-            .copied()
-            .unwrap_or(false)
-        {
+        if fails.get(table.sample_index(&mut rng)).copied().unwrap_or(false) {
             failed += 1;
         }
     }
@@ -251,18 +213,8 @@ pub fn fail_probability_simulated(
 /// at the threshold or at half of it is failed with the planned `n` (exact and simulated).
 pub fn plan_sample(input: &SamplePlanInput) -> Result<SamplePlan, ScoreError> {
     let z = z_two_sided(input.confidence)?;
-    let n = sample_size(
-        input.margin,
-        input.confidence,
-        input.expected_rate,
-        input.design_effect,
-    )?;
-    let n_wilson = sample_size_wilson(
-        input.margin,
-        input.confidence,
-        input.expected_rate,
-        input.design_effect,
-    )?;
+    let n = sample_size(input.margin, input.confidence, input.expected_rate, input.design_effect)?;
+    let n_wilson = sample_size_wilson(input.margin, input.confidence, input.expected_rate, input.design_effect)?;
     let t = input.rule.threshold_f64();
     let half = match input.rule.direction {
         Direction::LowerBetter => t / 2.0,

@@ -7,6 +7,7 @@
 //!
 //! ```toml
 //! [scoring]
+//! units = "poverty_county" # optional flag column of factors.csv selecting the units scored
 //! decimals = 2          # optional: round each item's points half away from zero (四舍五入)
 //!                       # to this many places; absent = no rounding
 //!
@@ -106,6 +107,11 @@ pub struct RawScoring {
     /// Grade caps (`[[scoring.cap]]`).
     #[serde(default, rename = "cap")]
     pub caps: Vec<RawCap>,
+    /// Optional flag column of `factors.csv` selecting the units scored (a non-zero value
+    /// selects the unit); absent = every unit with survey data. Read by the caller (the
+    /// engine scores whatever units it is handed).
+    #[serde(default)]
+    pub units: Option<String>,
 }
 
 /// `[[scoring.grade]]`.
@@ -371,10 +377,7 @@ fn parse_better(path: &str, s: Option<&str>, errors: &mut Vec<ScoreError>) -> Op
             None
         }
         None => {
-            errors.push(ScoreError::config(
-                format!("{path}.better"),
-                "required: `higher` or `lower`",
-            ));
+            errors.push(ScoreError::config(format!("{path}.better"), "required: `higher` or `lower`"));
             None
         }
     }
@@ -404,9 +407,7 @@ fn validate_rule(path: &str, raw: &RawRule, errors: &mut Vec<ScoreError>) -> Opt
         other => {
             errors.push(ScoreError::config(
                 format!("{path}.kind"),
-                format!(
-                    "unknown rule kind `{other}` (expected linear, step, all_or_nothing, deduction or rank)"
-                ),
+                format!("unknown rule kind `{other}` (expected linear, step, all_or_nothing, deduction or rank)"),
             ));
             return None;
         }
@@ -415,11 +416,7 @@ fn validate_rule(path: &str, raw: &RawRule, errors: &mut Vec<ScoreError>) -> Opt
         if *is_present && !allowed.contains(field) {
             errors.push(ScoreError::config(
                 format!("{path}.{field}"),
-                format!(
-                    "not a field of a `{}` rule (its fields: {})",
-                    raw.kind,
-                    allowed.join(", ")
-                ),
+                format!("not a field of a `{}` rule (its fields: {})", raw.kind, allowed.join(", ")),
             ));
         }
     }
@@ -431,10 +428,7 @@ fn validate_rule(path: &str, raw: &RawRule, errors: &mut Vec<ScoreError>) -> Opt
     };
     let positive = |field: &str, v: Option<Decimal>, errors: &mut Vec<ScoreError>| match v {
         Some(x) if x <= Decimal::ZERO => {
-            errors.push(ScoreError::config(
-                format!("{path}.{field}"),
-                format!("must be > 0, got {x}"),
-            ));
+            errors.push(ScoreError::config(format!("{path}.{field}"), format!("must be > 0, got {x}")));
             None
         }
         Some(x) => Some(x),
@@ -477,15 +471,13 @@ fn validate_rule(path: &str, raw: &RawRule, errors: &mut Vec<ScoreError>) -> Opt
                 }
             };
             match (target, step, pps, better, partial) {
-                (Some(target), Some(step), Some(points_per_step), Some(better), Some(partial)) => {
-                    Some(Rule::Step {
-                        target,
-                        step,
-                        points_per_step,
-                        better,
-                        partial,
-                    })
-                }
+                (Some(target), Some(step), Some(points_per_step), Some(better), Some(partial)) => Some(Rule::Step {
+                    target,
+                    step,
+                    points_per_step,
+                    better,
+                    partial,
+                }),
                 _ => None,
             }
         }
@@ -512,9 +504,7 @@ fn validate_rule(path: &str, raw: &RawRule, errors: &mut Vec<ScoreError>) -> Opt
                 _ => None,
             }
         }
-        "deduction" => {
-            positive("per_unit", raw.per_unit, errors).map(|per_unit| Rule::Deduction { per_unit })
-        }
+        "deduction" => positive("per_unit", raw.per_unit, errors).map(|per_unit| Rule::Deduction { per_unit }),
         "rank" => {
             let per_place = positive("per_place", raw.per_place, errors);
             let better = parse_better(path, raw.better.as_deref(), errors);
@@ -537,10 +527,7 @@ fn validate_bands(raw: Option<&Vec<RawGrade>>, errors: &mut Vec<ScoreError>) -> 
         return default_bands();
     };
     if raw.is_empty() {
-        errors.push(ScoreError::config(
-            "scoring.grade",
-            "list at least one grade band",
-        ));
+        errors.push(ScoreError::config("scoring.grade", "list at least one grade band"));
         return Vec::new();
     }
     let mut names = BTreeSet::new();
@@ -550,10 +537,7 @@ fn validate_bands(raw: Option<&Vec<RawGrade>>, errors: &mut Vec<ScoreError>) -> 
         let path = format!("scoring.grade[{i}]");
         let name = g.name.trim();
         if name.is_empty() {
-            errors.push(ScoreError::config(
-                format!("{path}.name"),
-                "must not be empty",
-            ));
+            errors.push(ScoreError::config(format!("{path}.name"), "must not be empty"));
         } else if !names.insert(name.to_string()) {
             errors.push(ScoreError::config(
                 format!("{path}.name"),
@@ -567,9 +551,7 @@ fn validate_bands(raw: Option<&Vec<RawGrade>>, errors: &mut Vec<ScoreError>) -> 
             )),
             (Some(m), true) => errors.push(ScoreError::config(
                 format!("{path}.min"),
-                format!(
-                    "the last band takes every total below the band above it and has no min (got {m}); add a catch-all band after it"
-                ),
+                format!("the last band takes every total below the band above it and has no min (got {m}); add a catch-all band after it"),
             )),
             (Some(m), false) => {
                 if let Some((j, prev)) = previous {
@@ -581,9 +563,7 @@ fn validate_bands(raw: Option<&Vec<RawGrade>>, errors: &mut Vec<ScoreError>) -> 
                     } else if m > prev {
                         errors.push(ScoreError::config(
                             format!("{path}.min"),
-                            format!(
-                                "bands must be listed best first with decreasing min: {m} follows {prev} (scoring.grade[{j}])"
-                            ),
+                            format!("bands must be listed best first with decreasing min: {m} follows {prev} (scoring.grade[{j}])"),
                         ));
                     }
                 }
@@ -609,10 +589,7 @@ impl ScoringTable {
         let mut errors = Vec::new();
         if let Some(d) = raw.decimals {
             if d > 28 {
-                errors.push(ScoreError::config(
-                    "scoring.decimals",
-                    format!("must be between 0 and 28, got {d}"),
-                ));
+                errors.push(ScoreError::config("scoring.decimals", format!("must be between 0 and 28, got {d}")));
             }
         }
         let bands = validate_bands(raw.grades.as_ref(), &mut errors);
@@ -625,15 +602,9 @@ impl ScoringTable {
             let path = format!("scoring.item[{i}]");
             let id = it.id.trim().to_string();
             if id.is_empty() {
-                errors.push(ScoreError::config(
-                    format!("{path}.id"),
-                    "must not be empty",
-                ));
+                errors.push(ScoreError::config(format!("{path}.id"), "must not be empty"));
             } else if !ids.insert(id.clone()) {
-                errors.push(ScoreError::config(
-                    format!("{path}.id"),
-                    format!("item id `{id}` is used twice"),
-                ));
+                errors.push(ScoreError::config(format!("{path}.id"), format!("item id `{id}` is used twice")));
             }
             let value_key = it.value.trim().to_string();
             if value_key.is_empty() {
@@ -650,11 +621,7 @@ impl ScoringTable {
             }
             if let Some(rule) = validate_rule(&format!("{path}.rule"), &it.rule, &mut errors) {
                 items.push(Item {
-                    name: it
-                        .name
-                        .clone()
-                        .filter(|n| !n.trim().is_empty())
-                        .unwrap_or_else(|| id.clone()),
+                    name: it.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| id.clone()),
                     id,
                     value_key,
                     max_points: it.max_points,
@@ -668,10 +635,7 @@ impl ScoringTable {
             let item_index = items.iter().position(|it| it.id == c.item.trim());
             let grade_index = bands.iter().position(|b| b.name == c.max_grade.trim());
             if item_index.is_none() && raw.items.iter().all(|it| it.id.trim() != c.item.trim()) {
-                errors.push(ScoreError::config(
-                    format!("{path}.item"),
-                    format!("no item has id `{}`", c.item),
-                ));
+                errors.push(ScoreError::config(format!("{path}.item"), format!("no item has id `{}`", c.item)));
             }
             if grade_index.is_none() {
                 errors.push(ScoreError::config(
@@ -679,11 +643,7 @@ impl ScoringTable {
                     format!(
                         "unknown grade `{}` (grades: {})",
                         c.max_grade,
-                        bands
-                            .iter()
-                            .map(|b| b.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        bands.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 ));
             }
@@ -764,12 +724,7 @@ impl ScoringTable {
     }
 
     /// Points of a non-rank item for value `v` (rounded, clamped); `None` for rank items.
-    pub(crate) fn value_points(
-        &self,
-        item: &Item,
-        v: Decimal,
-        unit_id: &str,
-    ) -> Result<Option<Decimal>, ScoreError> {
+    pub(crate) fn value_points(&self, item: &Item, v: Decimal, unit_id: &str) -> Result<Option<Decimal>, ScoreError> {
         let m = item.max_points;
         let ovf = || ScoreError::overflow(format!("item `{}` for unit `{unit_id}`", item.id));
         let raw = match &item.rule {
@@ -782,11 +737,8 @@ impl ScoringTable {
                 } else if past_zero {
                     Decimal::ZERO
                 } else {
-                    let num = m
-                        .checked_mul(v.checked_sub(zero).ok_or_else(ovf)?)
-                        .ok_or_else(ovf)?;
-                    num.checked_div(full.checked_sub(zero).ok_or_else(ovf)?)
-                        .ok_or_else(ovf)?
+                    let num = m.checked_mul(v.checked_sub(zero).ok_or_else(ovf)?).ok_or_else(ovf)?;
+                    num.checked_div(full.checked_sub(zero).ok_or_else(ovf)?).ok_or_else(ovf)?
                 }
             }
             Rule::Step {
@@ -848,11 +800,7 @@ impl ScoringTable {
         let off = per_place
             .checked_mul(Decimal::from(place.saturating_sub(1)))
             .ok_or_else(|| ScoreError::overflow(format!("rank points of item `{}`", item.id)))?;
-        let raw = item
-            .max_points
-            .checked_sub(off)
-            .unwrap_or(Decimal::ZERO)
-            .max(Decimal::ZERO);
+        let raw = item.max_points.checked_sub(off).unwrap_or(Decimal::ZERO).max(Decimal::ZERO);
         Ok(self.clamp(item, self.round(raw)))
     }
 
@@ -887,10 +835,7 @@ impl ScoringTable {
     /// such errors are returned). Rank items rank all units in `values` (1 + the number of
     /// units with a strictly better value). Total = sum of points; grade = band of the total,
     /// lowered by any cap that fires.
-    pub fn score(
-        &self,
-        values: &BTreeMap<String, BTreeMap<String, Decimal>>,
-    ) -> Result<Vec<UnitScore>, Vec<ScoreError>> {
+    pub fn score(&self, values: &BTreeMap<String, BTreeMap<String, Decimal>>) -> Result<Vec<UnitScore>, Vec<ScoreError>> {
         let mut errors = Vec::new();
         // value matrix [unit][item]
         let mut matrix: Vec<Vec<Decimal>> = Vec::with_capacity(values.len());
@@ -915,13 +860,9 @@ impl ScoringTable {
             return Err(errors);
         }
         // points matrix
-        let mut points: Vec<Vec<Decimal>> =
-            vec![Vec::with_capacity(self.items.len()); values.len()];
+        let mut points: Vec<Vec<Decimal>> = vec![Vec::with_capacity(self.items.len()); values.len()];
         for (j, item) in self.items.iter().enumerate() {
-            let column: Vec<Decimal> = matrix
-                .iter()
-                .map(|r| r.get(j).copied().unwrap_or_default())
-                .collect();
+            let column: Vec<Decimal> = matrix.iter().map(|r| r.get(j).copied().unwrap_or_default()).collect();
             let places = match &item.rule {
                 Rule::Rank { better, .. } => Some(places(&column, *better)),
                 _ => None,
@@ -930,9 +871,7 @@ impl ScoringTable {
                 let v = column.get(u).copied().unwrap_or_default();
                 let p = match &places {
                     Some(pl) => self.rank_points(item, pl.get(u).copied().unwrap_or(1)),
-                    None => self
-                        .value_points(item, v, unit)
-                        .map(|p| p.unwrap_or_default()),
+                    None => self.value_points(item, v, unit).map(|p| p.unwrap_or_default()),
                 };
                 match p {
                     Ok(p) => {
@@ -963,12 +902,7 @@ impl ScoringTable {
             }
             let band = self.band_index(total);
             let (grade, fired) = self.apply_caps(band, pts);
-            let name = |i: usize| {
-                self.bands
-                    .get(i)
-                    .map(|b| b.name.clone())
-                    .unwrap_or_default()
-            };
+            let name = |i: usize| self.bands.get(i).map(|b| b.name.clone()).unwrap_or_default();
             out.push(UnitScore {
                 unit_id: unit.clone(),
                 items: self
@@ -986,10 +920,7 @@ impl ScoringTable {
                 band_grade: name(band),
                 grade: name(grade),
                 grade_index: grade,
-                caps_applied: fired
-                    .iter()
-                    .filter_map(|&c| self.caps.get(c).map(|c| c.item.clone()))
-                    .collect(),
+                caps_applied: fired.iter().filter_map(|&c| self.caps.get(c).map(|c| c.item.clone())).collect(),
             });
         }
         if errors.is_empty() {
@@ -1056,30 +987,19 @@ mod tests {
 
     fn values(rows: &[(&str, &[(&str, &str)])]) -> BTreeMap<String, BTreeMap<String, Decimal>> {
         rows.iter()
-            .map(|(u, kv)| {
-                (
-                    u.to_string(),
-                    kv.iter().map(|(k, v)| (k.to_string(), d(v))).collect(),
-                )
-            })
+            .map(|(u, kv)| (u.to_string(), kv.iter().map(|(k, v)| (k.to_string(), d(v))).collect()))
             .collect()
     }
 
     #[test]
     fn linear_both_directions() {
-        let t = one_item(
-            r#"{ kind = "linear", full_at = "0", zero_at = "0.02" }"#,
-            "10",
-        );
+        let t = one_item(r#"{ kind = "linear", full_at = "0", zero_at = "0.02" }"#, "10");
         assert_eq!(pts(&t, "0"), d("10"));
         assert_eq!(pts(&t, "0.005"), d("7.5"));
         assert_eq!(pts(&t, "0.02"), d("0"));
         assert_eq!(pts(&t, "0.5"), d("0"));
         assert_eq!(pts(&t, "-1"), d("10"));
-        let t = one_item(
-            r#"{ kind = "linear", full_at = "0.95", zero_at = "0.85" }"#,
-            "20",
-        );
+        let t = one_item(r#"{ kind = "linear", full_at = "0.95", zero_at = "0.85" }"#, "20");
         assert_eq!(pts(&t, "0.9"), d("10"));
         assert_eq!(pts(&t, "0.96"), d("20"));
         assert_eq!(pts(&t, "0.85"), d("0"));
@@ -1152,10 +1072,7 @@ mod tests {
 
     #[test]
     fn rank_with_ties() {
-        let t = one_item(
-            r#"{ kind = "rank", better = "lower", per_place = "0.25" }"#,
-            "5",
-        );
+        let t = one_item(r#"{ kind = "rank", better = "lower", per_place = "0.25" }"#, "5");
         let v = values(&[
             ("a", &[("v", "3")]),
             ("b", &[("v", "1")]),
@@ -1167,15 +1084,9 @@ mod tests {
         let p: Vec<Decimal> = s.iter().map(|u| u.items[0].points).collect();
         // places: b=1, c=1, d=3, a=4, e=5
         assert_eq!(p, vec![d("4.25"), d("5"), d("5"), d("4.5"), d("4")]);
-        assert_eq!(
-            places(&[d("1"), d("3"), d("3"), d("2")], Better::Higher),
-            vec![4, 1, 1, 3]
-        );
+        assert_eq!(places(&[d("1"), d("3"), d("3"), d("2")], Better::Higher), vec![4, 1, 1, 3]);
         // floored at zero
-        let t = one_item(
-            r#"{ kind = "rank", better = "higher", per_place = "3" }"#,
-            "5",
-        );
+        let t = one_item(r#"{ kind = "rank", better = "higher", per_place = "3" }"#, "5");
         let s = t.score(&v).unwrap();
         assert_eq!(s[4].items[0].points, d("5"));
         assert_eq!(s[1].items[0].points, d("0"));
@@ -1291,18 +1202,9 @@ mod tests {
         let s = t.score(&v).unwrap();
         let summary: Vec<(String, Decimal, String, String)> = s
             .iter()
-            .map(|u| {
-                (
-                    u.unit_id.clone(),
-                    u.total,
-                    u.band_grade.clone(),
-                    u.grade.clone(),
-                )
-            })
+            .map(|u| (u.unit_id.clone(), u.total, u.band_grade.clone(), u.grade.clone()))
             .collect();
-        let exp = |u: &str, t: &str, b: &str, g: &str| {
-            (u.to_string(), d(t), b.to_string(), g.to_string())
-        };
+        let exp = |u: &str, t: &str, b: &str, g: &str| (u.to_string(), d(t), b.to_string(), g.to_string());
         assert_eq!(
             summary,
             vec![
@@ -1379,11 +1281,7 @@ mod tests {
             rule = { kind = "linear", full_at = "100", zero_at = "0" }
         "#,
         );
-        let v = values(&[
-            ("a", &[("v", "85")]),
-            ("b", &[("v", "70.5")]),
-            ("c", &[("v", "70.49")]),
-        ]);
+        let v = values(&[("a", &[("v", "85")]), ("b", &[("v", "70.5")]), ("c", &[("v", "70.49")])]);
         let g: Vec<String> = t.score(&v).unwrap().into_iter().map(|u| u.grade).collect();
         assert_eq!(g, vec!["A", "B", "C"]);
     }
@@ -1405,9 +1303,7 @@ mod tests {
         ));
         assert_eq!(e[0].0, "scoring.grade[1].name");
         assert_eq!(e[1].0, "scoring.grade[1].min");
-        let e = errors(&format!(
-            "[[grade]]\nname = \"a\"\n[[grade]]\nname = \"b\"\n{item}"
-        ));
+        let e = errors(&format!("[[grade]]\nname = \"a\"\n[[grade]]\nname = \"b\"\n{item}"));
         assert_eq!(e[0].0, "scoring.grade[0].min");
     }
 
@@ -1471,7 +1367,8 @@ mod tests {
         let int = "[[item]]\nid = \"x\"\nvalue = \"v\"\nmax_points = 15\nrule = { kind = \"deduction\", per_unit = 1 }\n";
         let raw: RawScoring = toml::from_str(int).unwrap();
         assert_eq!(raw.items[0].max_points, d("15"));
-        let unknown = "[[item]]\nid = \"x\"\nvalue = \"v\"\nmax_points = \"1\"\nrule = { kind = \"deduction\", per_unit = \"1\", bogus = \"2\" }\n";
+        let unknown =
+            "[[item]]\nid = \"x\"\nvalue = \"v\"\nmax_points = \"1\"\nrule = { kind = \"deduction\", per_unit = \"1\", bogus = \"2\" }\n";
         assert!(toml::from_str::<RawScoring>(unknown).is_err());
     }
 
@@ -1483,13 +1380,7 @@ mod tests {
             .skip_while(|l| !l.starts_with("//! ```toml"))
             .skip(1)
             .take_while(|l| !l.starts_with("//! ```"))
-            .map(|l| {
-                l.trim_start_matches("//!")
-                    .strip_prefix(' ')
-                    .unwrap_or("")
-                    .to_string()
-                    + "\n"
-            })
+            .map(|l| l.trim_start_matches("//!").strip_prefix(' ').unwrap_or("").to_string() + "\n")
             .collect();
         #[derive(Deserialize)]
         struct Scenario {
