@@ -121,21 +121,11 @@ fn counties(n: usize) -> Vec<BootstrapUnit> {
             let indicators = evaluate_all(&samples, &cfg).unwrap_or_default();
             let mut values = BTreeMap::new();
             let dec = |m: u64, s: u32| Decimal::new(m as i64, s);
-            values.insert(
-                "projection.target_met_share".into(),
-                dec(980 + rng.below(40), 3),
-            );
-            for f in [
-                "factor.schooling_rate",
-                "factor.medical_rate",
-                "factor.housing_rate",
-            ] {
+            values.insert("projection.target_met_share".into(), dec(980 + rng.below(40), 3));
+            for f in ["factor.schooling_rate", "factor.medical_rate", "factor.housing_rate"] {
                 values.insert(f.into(), dec(9900 + rng.below(101), 4));
             }
-            values.insert(
-                "fund.disbursement_lag_months".into(),
-                dec(rng.below(120), 1),
-            );
+            values.insert("fund.disbursement_lag_months".into(), dec(rng.below(120), 1));
             values.insert("audit.misuse_cases".into(), dec(rng.below(10) / 7, 0));
             BootstrapUnit {
                 unit_id: id,
@@ -171,12 +161,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("bootstrap 2,850 counties x 10,000 draws", |b| {
         b.iter(|| black_box(bootstrap(&table, &units, &cfg).map(|r| r.units.len())))
     });
-    group.bench_function(
-        "bootstrap 2,850 counties x 10,000 draws, no rank item on a drawn rate",
-        |b| {
-            b.iter(|| black_box(bootstrap(&table_fixed_ranks, &units, &cfg).map(|r| r.units.len())))
-        },
-    );
+    group.bench_function("bootstrap 2,850 counties x 10,000 draws, no rank item on a drawn rate", |b| {
+        b.iter(|| black_box(bootstrap(&table_fixed_ranks, &units, &cfg).map(|r| r.units.len())))
+    });
     let one = BootstrapConfig { draws: 1, ..cfg };
     group.bench_function("bootstrap 2,850 counties x 1 draw (set-up cost)", |b| {
         b.iter(|| black_box(bootstrap(&table, &units, &one).map(|r| r.units.len())))
