@@ -148,11 +148,13 @@ fn compute(s: &Scenario, a: &Args) -> Result<Run, CliError> {
 
 // ------------------------------------------------------------------------------ TOML
 
-/// Best-effort line of a TOML key path (`scoring.item[2].rule.step`) inside a section's span:
+/// Best-effort line of a TOML key path (`scoring.item[2].rule.step`) from a section's start:
 /// indexed segments jump to the matching `[[...name]]` header, the last segment to its
 /// `name =`; falls back to the section's first line.
 fn key_line(text: &str, span: Range<usize>, path: &str) -> u64 {
-    let section = text.get(span.clone()).unwrap_or("");
+    // from the section's start to the end of the file: the span of a table defined only
+    // through its sub-tables (`[indicators.wrong_exit]`) covers just a header
+    let section = text.get(span.start..).unwrap_or("");
     let mut cursor = 0usize;
     let segs: Vec<&str> = path.split('.').skip(1).collect();
     for (i, seg) in segs.iter().enumerate() {
