@@ -32,5 +32,6 @@ pub mod output;
 pub mod project;
 pub mod report;
 pub mod scenario;
+pub mod score;
 pub mod synth;
 pub mod table;

@@ -8,8 +8,10 @@ pub mod check_weights;
 pub mod common;
 pub mod compare;
 pub mod infer_weights;
+pub mod plan_sample;
 pub mod project;
 pub mod report;
+pub mod score;
 pub mod synth;
 pub mod validate;
 pub mod verify;
@@ -51,6 +53,10 @@ enum Command {
     Audit(audit::Args),
     /// Re-run the audit recorded in a folder's manifest.json and compare the outputs.
     Verify(verify::Args),
+    /// Survey indicators with intervals, exit check, scoring table and sampling error.
+    Score(score::Args),
+    /// Sample size for a margin of error and the chance of failing a unit at the threshold.
+    PlanSample(plan_sample::Args),
 }
 
 /// What went wrong, and the exit code it maps to.
@@ -92,6 +98,8 @@ pub fn main() -> ExitCode {
         Command::Synth(a) => synth::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Score(a) => score::run(a),
+        Command::PlanSample(a) => plan_sample::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -41,6 +41,12 @@ pub struct RawScenarioFile {
     /// `[report]`: columns and limits for the report's charts and tables.
     #[serde(default)]
     pub report: Option<Spanned<crate::report::build::RawReport>>,
+    /// `[indicators]`: survey thresholds (see [`crate::score::RawIndicatorConfig`]).
+    #[serde(default)]
+    pub indicators: Option<Spanned<crate::score::RawIndicatorConfig>>,
+    /// `[scoring]`: the scoring table (see [`crate::score::RawScoring`]).
+    #[serde(default)]
+    pub scoring: Option<Spanned<crate::score::RawScoring>>,
 }
 
 /// `[scenario]`
