@@ -73,7 +73,10 @@ pub use indicator::{
     ThresholdRule, Verdict,
 };
 pub use interval::{clopper_pearson, wilson, z_two_sided, CiMethod, Interval};
-pub use plan::{plan_sample, SamplePlan, SamplePlanInput};
+pub use plan::{
+    fail_probability_exact, fail_probability_simulated, plan_sample, sample_size, sample_size_wilson, FailChance, SamplePlan,
+    SamplePlanInput,
+};
 pub use table::{
     Better, GradeBand, GradeCap, Item, ItemScore, Partial, PassIf, RawCap, RawGrade, RawItem, RawRule, RawScoring, Rule, ScoringTable,
     UnitScore,
