@@ -31,5 +31,6 @@ pub mod money;
 pub mod output;
 pub mod report;
 pub mod scenario;
+pub mod sensitivity;
 pub mod synth;
 pub mod table;

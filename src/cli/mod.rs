@@ -8,6 +8,7 @@ pub mod check_weights;
 pub mod common;
 pub mod compare;
 pub mod infer_weights;
+pub mod sensitivity;
 pub mod synth;
 pub mod validate;
 pub mod verify;
@@ -43,6 +44,8 @@ enum Command {
     Audit(audit::Args),
     /// Re-run the audit recorded in a folder's manifest.json and compare the outputs.
     Verify(verify::Args),
+    /// Monte Carlo over factor-data noise and weight uncertainty: bands and Sobol indices.
+    Sensitivity(sensitivity::Args),
 }
 
 /// What went wrong, and the exit code it maps to.
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::Synth(a) => synth::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Sensitivity(a) => sensitivity::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

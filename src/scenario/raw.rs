@@ -35,6 +35,9 @@ pub struct RawScenarioFile {
     /// `[audit]` (see [`crate::audit::RawAudit`]).
     #[serde(default)]
     pub audit: Option<Spanned<crate::audit::RawAudit>>,
+    /// `[sensitivity]`: factor-data noise and weight uncertainty ([`crate::sensitivity`]).
+    #[serde(default)]
+    pub sensitivity: Option<Spanned<crate::sensitivity::RawSensitivity>>,
 }
 
 /// `[scenario]`
