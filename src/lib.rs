@@ -33,5 +33,6 @@ pub mod project;
 pub mod report;
 pub mod scenario;
 pub mod score;
+pub mod sensitivity;
 pub mod synth;
 pub mod table;

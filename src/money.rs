@@ -50,7 +50,28 @@ pub fn floor_to_multiple(x: Decimal, unit: Decimal) -> Result<Decimal, ArithErro
 /// that two quotas whose exact remainders are equal but whose 28-digit decimal images differ in
 /// the last digits count as a tie, as they would in exact rational arithmetic.
 pub fn largest_remainder(total: Decimal, quotas: &[Decimal], keys: &[&str], unit: Decimal) -> Result<Vec<Decimal>, ArithError> {
-    if quotas.len() != keys.len() || unit <= Decimal::ZERO {
+    if quotas.len() != keys.len() {
+        return Err(ArithError("largest remainder: bad arguments"));
+    }
+    largest_remainder_by(total, quotas, unit, |a, b| {
+        keys.get(a).map(|s| s.as_bytes()).cmp(&keys.get(b).map(|s| s.as_bytes()))
+    })
+}
+
+/// [`largest_remainder`] with ties broken by position (the first quota wins a tie), for
+/// splits whose parties are ordered already (pools in file order, factors in formula order).
+pub fn largest_remainder_indexed(total: Decimal, quotas: &[Decimal], unit: Decimal) -> Result<Vec<Decimal>, ArithError> {
+    largest_remainder_by(total, quotas, unit, |a, b| a.cmp(&b))
+}
+
+/// Largest remainder with a tie-break on positions.
+fn largest_remainder_by(
+    total: Decimal,
+    quotas: &[Decimal],
+    unit: Decimal,
+    tie: impl Fn(usize, usize) -> Ordering,
+) -> Result<Vec<Decimal>, ArithError> {
+    if unit <= Decimal::ZERO {
         return Err(ArithError("largest remainder: bad arguments"));
     }
     if quotas.is_empty() {
@@ -60,14 +81,17 @@ pub fn largest_remainder(total: Decimal, quotas: &[Decimal], keys: &[&str], unit
             Err(ArithError("largest remainder: nothing to split into"))
         };
     }
+    let pow = Pow10Unit::of(unit);
     let mut floors = Vec::with_capacity(quotas.len());
-    let mut remainders = Vec::with_capacity(quotas.len());
+    // remainders as integers at scale 18 (the remainder rounded to 18 decimal places of `unit`)
+    let mut remainders: Vec<i128> = Vec::with_capacity(quotas.len());
     for q in quotas {
-        let units = div(*q, unit)?;
-        let whole = units.floor();
-        floors.push(mul(whole, unit)?);
-        let frac = sub(units, whole)?.round_dp_with_strategy(18, RoundingStrategy::MidpointNearestEven);
-        remainders.push(frac);
+        let (floor, rem) = match pow.and_then(|p| p.split(*q)) {
+            Some(x) => x?,
+            None => split_general(*q, unit)?,
+        };
+        floors.push(floor);
+        remainders.push(rem);
     }
     let left = div(sub(total, sum(&floors)?)?, unit)?;
     let k = left.round();
@@ -75,11 +99,13 @@ pub fn largest_remainder(total: Decimal, quotas: &[Decimal], keys: &[&str], unit
         return Err(ArithError("largest remainder: quotas do not sum to the total"));
     }
     let k = k.to_usize().ok_or(ArithError("largest remainder: count"))?;
+    if k == 0 {
+        return Ok(floors);
+    }
     let mut order: Vec<usize> = (0..quotas.len()).collect();
-    order.sort_by(|&a, &b| {
+    order.sort_unstable_by(|&a, &b| {
         let (ra, rb) = (remainders.get(a), remainders.get(b));
-        rb.cmp(&ra)
-            .then_with(|| keys.get(a).map(|s| s.as_bytes()).cmp(&keys.get(b).map(|s| s.as_bytes())))
+        rb.cmp(&ra).then_with(|| tie(a, b)).then(a.cmp(&b))
     });
     for &i in order.iter().take(k) {
         if let Some(f) = floors.get_mut(i) {
@@ -87,6 +113,86 @@ pub fn largest_remainder(total: Decimal, quotas: &[Decimal], keys: &[&str], unit
         }
     }
     Ok(floors)
+}
+
+/// `10¹⁸`, the scale of remainders.
+const REM_SCALE: i128 = 1_000_000_000_000_000_000;
+
+/// `⌊q / unit⌋ × unit` and the remainder `q / unit − ⌊q / unit⌋` rounded half-to-even to 18
+/// decimal places (as an integer count of `10⁻¹⁸`), with `Decimal` operations: the general case.
+fn split_general(q: Decimal, unit: Decimal) -> Result<(Decimal, i128), ArithError> {
+    let units = div(q, unit)?;
+    let whole = units.floor();
+    let floor = mul(whole, unit)?;
+    let frac = sub(units, whole)?.round_dp_with_strategy(18, RoundingStrategy::MidpointNearestEven);
+    let scale = frac.scale().min(18);
+    let rem = frac
+        .mantissa()
+        .checked_mul(10i128.pow(18 - scale))
+        .ok_or(ArithError("largest remainder: remainder"))?;
+    Ok((floor, rem))
+}
+
+/// A rounding unit that is a power of ten, `10^e` (`1`, `100`, `0.01`, …): quotas split into
+/// whole units and remainder with integer arithmetic on the decimal's mantissa, exactly as the
+/// general path would (`q / 10^e` is exact when its scale fits, so no rounding happens before
+/// the remainder is rounded to 18 places).
+#[derive(Clone, Copy)]
+struct Pow10Unit {
+    e: i32,
+}
+
+/// Largest mantissa of a [`Decimal`] (`2⁹⁶ − 1`).
+const MAX_MANTISSA: i128 = 79_228_162_514_264_337_593_543_950_335;
+
+impl Pow10Unit {
+    fn of(unit: Decimal) -> Option<Pow10Unit> {
+        let n = unit.normalize();
+        let mut m = n.mantissa();
+        let mut j = 0i32;
+        while m > 1 && m % 10 == 0 {
+            m /= 10;
+            j += 1;
+        }
+        (m == 1).then(|| Pow10Unit { e: j - n.scale() as i32 })
+    }
+
+    /// `None` when the fast path does not apply (the general path then decides).
+    fn split(self, q: Decimal) -> Option<Result<(Decimal, i128), ArithError>> {
+        let m = q.mantissa();
+        // q / unit = m / 10^p
+        let p = q.scale() as i32 + self.e;
+        if !(0..=28).contains(&p) {
+            return None;
+        }
+        let d = 10i128.checked_pow(p as u32)?;
+        let whole = m.div_euclid(d);
+        let frac = m.rem_euclid(d);
+        let rem = if p <= 18 {
+            frac.checked_mul(10i128.checked_pow((18 - p) as u32)?)?
+        } else {
+            let g = 10i128.checked_pow((p - 18) as u32)?;
+            let (qq, rr) = (frac / g, frac % g);
+            match (2 * rr).cmp(&g) {
+                Ordering::Less => qq,
+                Ordering::Greater => qq + 1,
+                Ordering::Equal => qq + (qq & 1),
+            }
+        };
+        if rem > REM_SCALE {
+            return None;
+        }
+        // ⌊q / unit⌋ × unit = whole × 10^e
+        let floor = if self.e >= 0 {
+            whole
+                .checked_mul(10i128.checked_pow(self.e as u32)?)
+                .filter(|x| x.abs() <= MAX_MANTISSA)
+                .map(|x| Decimal::from_i128_with_scale(x, 0))
+        } else {
+            (whole.abs() <= MAX_MANTISSA && -self.e <= 28).then(|| Decimal::from_i128_with_scale(whole, (-self.e) as u32))
+        };
+        floor.map(|f| Ok((f, rem)))
+    }
 }
 
 /// How a numeric cell was read.
@@ -281,6 +387,43 @@ mod tests {
         // rounding to 100
         let out = largest_remainder(dec!(1000), &[dec!(250), dec!(450), dec!(300)], &["x", "y", "z"], dec!(100)).unwrap();
         assert_eq!(out, vec![dec!(300), dec!(400), dec!(300)]);
+    }
+
+    #[test]
+    fn power_of_ten_units_split_like_the_general_path() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        for unit in [dec!(1), dec!(100), dec!(0.01), dec!(1000), dec!(0.001), dec!(10)] {
+            let p = Pow10Unit::of(unit).unwrap();
+            for i in 0..20_000u32 {
+                // quotas like the engine's: amount × a 28-digit share, integers, small values
+                let q = match i % 4 {
+                    0 => {
+                        Decimal::from(rng.random_range(0..10_000_000_000u64))
+                            * (Decimal::ONE / Decimal::from(rng.random_range(1..100_000u64)))
+                    }
+                    1 => Decimal::from(rng.random_range(0..10_000_000u64)),
+                    2 => Decimal::new(rng.random_range(0..i64::MAX), rng.random_range(0..28)),
+                    _ => Decimal::from(rng.random_range(0..1_000u64)) / Decimal::from(rng.random_range(1..1_000_000u64)),
+                };
+                let general = split_general(q, unit).unwrap();
+                if let Some(fast) = p.split(q) {
+                    assert_eq!(fast.unwrap(), general, "q = {q}, unit = {unit}");
+                }
+            }
+        }
+        assert!(Pow10Unit::of(dec!(50)).is_none());
+        assert!(Pow10Unit::of(dec!(0.05)).is_none());
+    }
+
+    #[test]
+    fn ties_by_position_in_the_indexed_variant() {
+        let third = dec!(100) / dec!(3);
+        let out = largest_remainder_indexed(dec!(100), &[third, third, third], dec!(1)).unwrap();
+        assert_eq!(out, vec![dec!(34), dec!(33), dec!(33)]);
+        // a unit that is not a power of ten goes the general way
+        let out = largest_remainder_indexed(dec!(100), &[dec!(30), dec!(30), dec!(40)], dec!(50)).unwrap();
+        assert_eq!(out, vec![dec!(50), dec!(0), dec!(50)]);
     }
 
     #[test]

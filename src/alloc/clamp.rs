@@ -73,7 +73,25 @@ pub fn clamp_to_pool(a: &[Decimal], floors: &[Decimal], caps: &[Option<Decimal>]
             events.push((div(*c, ai)?, i, 1));
         }
     }
-    events.sort_by(|x, y| x.0.cmp(&y.0).then(x.2.cmp(&y.2)));
+    // Sort by the exact λ, then kind (stable). Comparing `Decimal`s is slow when their scales
+    // differ, so an `f64` image of each λ decides when the two images are clearly apart (a
+    // relative gap above 10⁻¹², far beyond the images' error); otherwise the exact comparison
+    // decides. Same order as sorting by the `Decimal`s alone.
+    let approx: Vec<f64> = events.iter().map(|e| super::dec_f64(e.0)).collect();
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (fi, fj) = (approx.get(i).copied().unwrap_or(0.0), approx.get(j).copied().unwrap_or(0.0));
+        let tol = 1e-12 * fi.abs().max(fj.abs());
+        let by_lambda = if fi + tol < fj {
+            std::cmp::Ordering::Less
+        } else if fj + tol < fi {
+            std::cmp::Ordering::Greater
+        } else {
+            events.get(i).map(|e| e.0).cmp(&events.get(j).map(|e| e.0))
+        };
+        by_lambda.then_with(|| events.get(i).map(|e| e.2).cmp(&events.get(j).map(|e| e.2)))
+    });
+    let events: Vec<(Decimal, usize, u8)> = order.iter().filter_map(|&i| events.get(i).copied()).collect();
     // Decimal's 28 digits make the running value drift by ~1e-27 relative: compare with the
     // pool within this tolerance so that caps summing exactly to the pool are not rejected.
     let eps = pool.abs() * Decimal::new(1, 20) + Decimal::new(1, 20);

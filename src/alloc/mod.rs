@@ -286,21 +286,26 @@ fn split_unit(
                 .unwrap_or_default()
         })
         .collect();
-    let keys: Vec<String> = (0..st.pools.len()).map(|i| format!("{i:08}")).collect();
-    let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let pool_amounts = money::largest_remainder(distributable, &quotas, &key_refs, s.rounding)
-        .map_err(|e| InputErrors::one(stage_loc(), e.to_string()))?;
+    let pool_amounts =
+        money::largest_remainder_indexed(distributable, &quotas, s.rounding).map_err(|e| InputErrors::one(stage_loc(), e.to_string()))?;
     let mut pool_rows = Vec::new();
     let mut splits = Vec::new();
     let mut totals: Vec<(Decimal, Vec<Decimal>, bool, bool)> =
         vec![(Decimal::ZERO, vec![Decimal::ZERO; cols.len()], false, false); recipients_all.len()];
     for (qi, (pool, &amount)) in st.pools.iter().zip(&pool_amounts).enumerate() {
-        match split_pool(s, pool, stage_no, qi, p, amount, recipients_all) {
-            Ok(sp) => {
+        match split_pool_terms(s, pool, stage_no, qi, p, amount, recipients_all) {
+            Ok((sp, terms)) => {
+                let nf = pool.factors.len();
+                // position of each factor in the allocation's factor columns
+                let fcol: Vec<Option<usize>> = pool.factors.iter().map(|f| cols.iter().position(|c| c == &f.column)).collect();
                 let mut rows = Vec::with_capacity(sp.recipients.len());
+                // the pool's recipients are a subsequence of `recipients_all` (same order)
+                let mut cursor = 0usize;
                 for (j, &u) in sp.recipients.iter().enumerate() {
                     let amt = sp.amounts.get(j).copied().unwrap_or_default();
-                    let contrib = contributions(pool, &sp, j, amt, cols).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
+                    let b = sp.base.get(j).copied().unwrap_or_default();
+                    let row_terms = terms.get(j * nf..(j + 1) * nf).unwrap_or(&[]);
+                    let contrib = contributions(row_terms, b, amt, &fcol, cols.len()).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
                     let share = if amount.is_zero() {
                         Decimal::ZERO
                     } else {
@@ -318,15 +323,16 @@ fn split_unit(
                         floored: sp.floored.get(j).copied().unwrap_or(false),
                         capped: sp.capped.get(j).copied().unwrap_or(false),
                     };
-                    if let Some(pos) = recipients_all.iter().position(|&x| x == u) {
-                        if let Some(t) = totals.get_mut(pos) {
-                            t.0 += row.amount;
-                            for (a, b) in t.1.iter_mut().zip(&row.contrib) {
-                                *a += *b;
-                            }
-                            t.2 |= row.floored;
-                            t.3 |= row.capped;
+                    while recipients_all.get(cursor).is_some_and(|&x| x != u) {
+                        cursor += 1;
+                    }
+                    if let Some(t) = totals.get_mut(cursor) {
+                        t.0 += row.amount;
+                        for (a, b) in t.1.iter_mut().zip(&row.contrib) {
+                            *a += *b;
                         }
+                        t.2 |= row.floored;
+                        t.3 |= row.capped;
                     }
                     rows.push(row);
                 }
@@ -382,14 +388,30 @@ fn split_unit(
     })
 }
 
-/// Splits the amount among factor columns in proportion to `w_k s_ik` (sum exact, 0.01 steps).
-fn contributions(pool: &Pool, sp: &PoolSplit, j: usize, amount: Decimal, cols: &[String]) -> Result<Vec<Decimal>, ArithError> {
-    let mut out = vec![Decimal::ZERO; cols.len()];
-    let b = sp.base.get(j).copied().unwrap_or_default();
-    let shares = sp.shares.get(j);
-    let mut quotas = Vec::with_capacity(pool.factors.len());
-    for (k, f) in pool.factors.iter().enumerate() {
-        let s_ik = shares.and_then(|v| v.get(k)).copied().unwrap_or_default();
+/// Splits the amount among factor columns in proportion to the terms `w_k s_ik` of
+/// `b_i = Σ_k w_k s_ik`: quotas `amount × (w_k s_ik / b_i)` rounded to 0.01 by largest
+/// remainder (ties by factor order), so the parts sum exactly to `amount`.
+///
+/// `terms` are the pool's factors' `w_k s_ik` for this recipient, `fcol` the position of each
+/// factor among the allocation's `ncols` factor columns.
+fn contributions(terms: &[Decimal], b: Decimal, amount: Decimal, fcol: &[Option<usize>], ncols: usize) -> Result<Vec<Decimal>, ArithError> {
+    let mut out = vec![Decimal::ZERO; ncols];
+    let parts = match contributions_f64(terms, b, amount) {
+        Some(p) => p,
+        None => contributions_exact(terms, b, amount)?,
+    };
+    for (pos, part) in fcol.iter().zip(parts) {
+        if let Some(o) = pos.and_then(|c| out.get_mut(c)) {
+            *o = part;
+        }
+    }
+    Ok(out)
+}
+
+/// The contribution parts with `Decimal` arithmetic throughout.
+fn contributions_exact(terms: &[Decimal], b: Decimal, amount: Decimal) -> Result<Vec<Decimal>, ArithError> {
+    let mut quotas = Vec::with_capacity(terms.len());
+    for (k, ws) in terms.iter().enumerate() {
         let q = if b.is_zero() {
             if k == 0 {
                 amount
@@ -397,28 +419,122 @@ fn contributions(pool: &Pool, sp: &PoolSplit, j: usize, amount: Decimal, cols: &
                 Decimal::ZERO
             }
         } else {
-            mul(amount, div(mul(f.weight, s_ik)?, b)?)?
+            mul(amount, div(*ws, b)?)?
         };
         quotas.push(q);
     }
-    let keys: Vec<String> = (0..quotas.len()).map(|i| format!("{i:08}")).collect();
-    let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let cent = Decimal::new(1, 2);
-    let parts = if amount.is_zero() {
+    Ok(if amount.is_zero() {
         vec![Decimal::ZERO; quotas.len()]
     } else if money::floor_to_multiple(amount, cent)? == amount {
-        money::largest_remainder(amount, &quotas, &key_refs, cent)?
+        money::largest_remainder_indexed(amount, &quotas, cent)?
     } else {
         quotas.iter().map(|q| q.round_dp(2)).collect()
+    })
+}
+
+/// `10^k` as `f64` for `k ≤ 28` (exact up to `10^22`, correctly rounded above).
+const POW10_F64: [f64; 29] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1e23,
+    1e24, 1e25, 1e26, 1e27, 1e28,
+];
+
+/// A decimal as `f64` within 1.5 units in the last place (mantissa and power of ten each
+/// rounded once, then one division).
+pub(crate) fn dec_f64(d: Decimal) -> f64 {
+    let p = POW10_F64.get(d.scale() as usize).copied().unwrap_or(1e28);
+    d.mantissa() as f64 / p
+}
+
+/// The same parts as [`contributions_exact`], decided in `f64` when that decision is certain.
+///
+/// The quotas in cents `Q_k = A w_k s_ik / b_i` (`A` = amount in cents) are computed in `f64`
+/// from the same `Decimal` terms the exact path uses, with a relative error below 10⁻¹⁵; the
+/// exact path's error is below `A × 10⁻²⁶`. With a margin `m = A × 10⁻¹³`, both agree with the
+/// exact rational quotas to within `m`. So when every fractional part lies in `(m, 1 − m)`, both
+/// paths take the same floors, and when the `k` remainders handed a cent exceed every other
+/// remainder by more than `2m`, both give the cents to the same factors (the exact path's
+/// rounding of remainders to 18 places cannot reorder values that far apart). Otherwise, and in
+/// every unusual case, the answer is `None` and the caller uses the exact path. Terms that are
+/// exactly `0` or exactly `b_i` have exact quotas `0` and `A`.
+fn contributions_f64(terms: &[Decimal], b: Decimal, amount: Decimal) -> Option<Vec<Decimal>> {
+    if b <= Decimal::ZERO || amount <= Decimal::ZERO || terms.len() > 64 {
+        return None;
+    }
+    // amount in cents, an integer below 2^53 (so exact in f64)
+    let scale = amount.scale();
+    let m = amount.mantissa();
+    let cents: i128 = if scale <= 2 {
+        m.checked_mul(10i128.pow(2 - scale))?
+    } else {
+        let d = 10i128.checked_pow(scale - 2)?;
+        if m % d != 0 {
+            return None;
+        }
+        m / d
     };
-    for (f, part) in pool.factors.iter().zip(parts) {
-        if let Some(pos) = cols.iter().position(|c| c == &f.column) {
-            if let Some(o) = out.get_mut(pos) {
-                *o = part;
+    if !(1..(1i128 << 53)).contains(&cents) {
+        return None;
+    }
+    let a = cents as f64;
+    let margin = a * 1e-13;
+    let bf = dec_f64(b);
+    let n = terms.len();
+    let mut floors = [0i64; 64];
+    let mut rems = [0f64; 64];
+    let mut margins = [0f64; 64];
+    let mut floor_sum: i128 = 0;
+    for (k, ws) in terms.iter().enumerate() {
+        let (fl, rem, mk) = if ws.is_zero() {
+            (0i64, 0.0, 0.0)
+        } else if *ws == b {
+            (cents as i64, 0.0, 0.0)
+        } else {
+            let q = a * (dec_f64(*ws) / bf);
+            if !(q >= 0.0 && q <= a) {
+                return None;
             }
+            let fl = q.floor();
+            let rem = q - fl;
+            if rem <= margin || rem >= 1.0 - margin {
+                return None;
+            }
+            (fl as i64, rem, margin)
+        };
+        *floors.get_mut(k)? = fl;
+        *rems.get_mut(k)? = rem;
+        *margins.get_mut(k)? = mk;
+        floor_sum += i128::from(fl);
+    }
+    let left = cents - floor_sum;
+    if left < 0 || left > n as i128 {
+        return None;
+    }
+    let left = left as usize;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by(|&x, &y| {
+        let (rx, ry) = (rems.get(x).copied().unwrap_or(0.0), rems.get(y).copied().unwrap_or(0.0));
+        ry.total_cmp(&rx).then(x.cmp(&y))
+    });
+    if left > 0 && left < n {
+        let lo_in = order
+            .get(..left)?
+            .iter()
+            .map(|&i| rems.get(i).copied().unwrap_or(0.0) - margins.get(i).copied().unwrap_or(0.0))
+            .fold(f64::INFINITY, f64::min);
+        let hi_out = order
+            .get(left..)?
+            .iter()
+            .map(|&i| rems.get(i).copied().unwrap_or(0.0) + margins.get(i).copied().unwrap_or(0.0))
+            .fold(f64::NEG_INFINITY, f64::max);
+        if lo_in <= hi_out {
+            return None;
         }
     }
-    Ok(out)
+    for &i in order.get(..left)? {
+        *floors.get_mut(i)? += 1;
+    }
+    Some(floors.get(..n)?.iter().map(|&c| Decimal::new(c, 2)).collect())
 }
 
 /// Factor shares of one column over the recipients (SPEC §3 step 3).
@@ -481,6 +597,20 @@ pub fn split_pool(
     amount: Decimal,
     candidates: &[usize],
 ) -> Result<PoolSplit, InputErrors> {
+    split_pool_terms(s, pool, stage, pool_index, from, amount, candidates).map(|(sp, _)| sp)
+}
+
+/// [`split_pool`], also returning the terms `w_k s_ik` (recipient-major, one per factor) whose
+/// sums are the base shares.
+fn split_pool_terms(
+    s: &Scenario,
+    pool: &Pool,
+    stage: usize,
+    pool_index: usize,
+    from: usize,
+    amount: Decimal,
+    candidates: &[usize],
+) -> Result<(PoolSplit, Vec<Decimal>), InputErrors> {
     let h = &s.hierarchy;
     let ft = &s.factors;
     let mut errs = InputErrors::default();
@@ -488,10 +618,13 @@ pub fn split_pool(
     let ctx = format!("stage {stage}, pool `{}`, recipients of `{from_id}`", pool.id);
     // 2. recipients
     let mut recipients = Vec::with_capacity(candidates.len());
+    let column = |name: &str| ft.column(name);
+    let value = |c: Option<&[Option<Decimal>]>, u: usize| c.and_then(|v| v.get(u)).copied().flatten();
+    let eligible_col = pool.eligible.as_deref().map(column);
     for &u in candidates {
-        match &pool.eligible {
-            None => recipients.push(u),
-            Some(col) => match ft.value(col, u) {
+        match (&pool.eligible, eligible_col) {
+            (None, _) => recipients.push(u),
+            (Some(col), c) => match value(c.flatten(), u) {
                 Some(v) if !v.is_zero() => recipients.push(u),
                 Some(_) => {}
                 None => errs.push(
@@ -518,8 +651,9 @@ pub fn split_pool(
     for f in &pool.factors {
         let mut vals = Vec::with_capacity(recipients.len());
         let mut missing = false;
+        let fc = column(&f.column);
         for &u in &recipients {
-            match ft.value(&f.column, u) {
+            match value(fc, u) {
                 Some(v) => vals.push(v),
                 None => {
                     missing = true;
@@ -572,10 +706,11 @@ pub fn split_pool(
     }
     // adjustment coefficients
     let mut adjust = Vec::with_capacity(recipients.len());
+    let adjust_col = pool.adjust.as_deref().and_then(column);
     for &u in &recipients {
         let c = match &pool.adjust {
             None => Decimal::ONE,
-            Some(col) => match ft.value(col, u) {
+            Some(col) => match value(adjust_col, u) {
                 Some(v) if v >= Decimal::ZERO => v,
                 Some(v) => {
                     errs.push(ft.loc(col, u), format!("adjustment coefficient {v} must not be negative ({ctx})"));
@@ -645,11 +780,16 @@ pub fn split_pool(
     }
     // 4–5. base and adjusted shares
     let r = recipients.len();
+    let nf = shares_by_factor.len();
     let mut base = vec![Decimal::ZERO; r];
-    for (f, sh) in pool.factors.iter().zip(&shares_by_factor) {
-        for (b, s_ik) in base.iter_mut().zip(sh) {
-            *b = add(*b, mul(f.weight, *s_ik).map_err(|e| InputErrors::from(arith(s, pool, e)))?)
-                .map_err(|e| InputErrors::from(arith(s, pool, e)))?;
+    let mut terms = vec![Decimal::ZERO; r * nf];
+    for (k, (f, sh)) in pool.factors.iter().zip(&shares_by_factor).enumerate() {
+        for (j, (b, s_ik)) in base.iter_mut().zip(sh).enumerate() {
+            let t = mul(f.weight, *s_ik).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
+            if let Some(slot) = terms.get_mut(j * nf + k) {
+                *slot = t;
+            }
+            *b = add(*b, t).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
         }
     }
     let bc: Vec<Decimal> = base
@@ -687,13 +827,10 @@ pub fn split_pool(
     // 6. rounding
     let ids: Vec<&str> = recipients.iter().map(|&u| h.unit(u).map(|x| x.id.as_str()).unwrap_or("")).collect();
     let amounts = money::largest_remainder(amount, &clamped.amounts, &ids, s.rounding).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
-    let mut shares = vec![Vec::with_capacity(pool.factors.len()); r];
-    for sh in &shares_by_factor {
-        for (row, v) in shares.iter_mut().zip(sh) {
-            row.push(*v);
-        }
-    }
-    Ok(PoolSplit {
+    let shares: Vec<Vec<Decimal>> = (0..r)
+        .map(|j| shares_by_factor.iter().map(|sh| sh.get(j).copied().unwrap_or_default()).collect())
+        .collect();
+    let split = PoolSplit {
         stage,
         pool: pool_index,
         from,
@@ -709,5 +846,81 @@ pub fn split_pool(
         caps,
         floored: clamped.floored,
         capped: clamped.capped,
-    })
+    };
+    Ok((split, terms))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rust_decimal_macros::dec;
+
+    /// Random terms like a pool's `w_k s_ik`, amounts like rounded pool amounts.
+    fn case(rng: &mut rand_xoshiro::Xoshiro256PlusPlus) -> (Vec<Decimal>, Decimal, Decimal) {
+        let nf = rng.random_range(1..10usize);
+        let mut terms = Vec::new();
+        for _ in 0..nf {
+            let t = match rng.random_range(0..6u8) {
+                0 => Decimal::ZERO,
+                1 => dec!(0.25),
+                _ => Decimal::from(rng.random_range(1..1_000_000u64)) / Decimal::from(rng.random_range(1..100_000_000u64)),
+            };
+            terms.push(t);
+        }
+        let b = money::sum(&terms).unwrap();
+        let amount = match rng.random_range(0..4u8) {
+            0 => Decimal::from(rng.random_range(0..100u64)),
+            1 => Decimal::new(rng.random_range(0..1_000_000_000i64), 2),
+            2 => Decimal::new(rng.random_range(0..1_000_000_000i64), 3),
+            _ => Decimal::from(rng.random_range(0..10_000_000_000u64)),
+        };
+        (terms, b, amount)
+    }
+
+    #[test]
+    fn contributions_decided_in_f64_equal_the_exact_ones() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(11);
+        let mut fast = 0;
+        for _ in 0..20_000 {
+            let (terms, b, amount) = case(&mut rng);
+            let exact = contributions_exact(&terms, b, amount).unwrap();
+            if let Some(f) = contributions_f64(&terms, b, amount) {
+                fast += 1;
+                assert_eq!(f, exact, "terms {terms:?} amount {amount}");
+            }
+            if amount.round_dp(2) == amount {
+                assert_eq!(exact.iter().sum::<Decimal>(), amount);
+            }
+        }
+        assert!(fast > 10_000, "the f64 path should decide most cases, decided {fast}");
+    }
+
+    #[test]
+    fn contributions_of_a_single_factor_and_of_zero_terms_are_exact() {
+        let out = contributions_f64(&[dec!(0.3), dec!(0)], dec!(0.3), dec!(1234.56)).unwrap();
+        assert_eq!(out, vec![dec!(1234.56), dec!(0)]);
+    }
+
+    #[test]
+    fn factor_shares_by_transform() {
+        assert_eq!(
+            factor_shares(&[dec!(1), dec!(3)], Transform::Share).unwrap(),
+            vec![dec!(0.25), dec!(0.75)]
+        );
+        assert_eq!(
+            factor_shares(&[dec!(1), dec!(3)], Transform::Inverse).unwrap(),
+            vec![dec!(0.75), dec!(0.25)]
+        );
+        assert_eq!(
+            factor_shares(&[dec!(1), dec!(3), dec!(5)], Transform::Gap { reference: dec!(4) }).unwrap(),
+            vec![dec!(0.75), dec!(0.25), dec!(0)]
+        );
+        assert_eq!(factor_shares(&[dec!(0), dec!(0)], Transform::Share), Err(ShareError::ZeroSum));
+        assert_eq!(
+            factor_shares(&[dec!(1), dec!(0)], Transform::Inverse),
+            Err(ShareError::NotPositive(1))
+        );
+    }
 }

@@ -12,6 +12,7 @@ pub mod plan_sample;
 pub mod project;
 pub mod report;
 pub mod score;
+pub mod sensitivity;
 pub mod synth;
 pub mod validate;
 pub mod verify;
@@ -57,6 +58,8 @@ enum Command {
     Score(score::Args),
     /// Sample size for a margin of error and the chance of failing a unit at the threshold.
     PlanSample(plan_sample::Args),
+    /// Monte Carlo over factor-data noise and weight uncertainty: bands and Sobol indices.
+    Sensitivity(sensitivity::Args),
 }
 
 /// What went wrong, and the exit code it maps to.
@@ -100,6 +103,7 @@ pub fn main() -> ExitCode {
         Command::Verify(a) => verify::run(a),
         Command::Score(a) => score::run(a),
         Command::PlanSample(a) => plan_sample::run(a),
+        Command::Sensitivity(a) => sensitivity::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

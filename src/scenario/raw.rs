@@ -47,6 +47,9 @@ pub struct RawScenarioFile {
     /// `[scoring]`: the scoring table (see [`crate::score::RawScoring`]).
     #[serde(default)]
     pub scoring: Option<Spanned<crate::score::RawScoring>>,
+    /// `[sensitivity]`: factor-data noise and weight uncertainty ([`crate::sensitivity`]).
+    #[serde(default)]
+    pub sensitivity: Option<Spanned<crate::sensitivity::RawSensitivity>>,
 }
 
 /// `[scenario]`
