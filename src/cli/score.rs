@@ -70,7 +70,12 @@ struct Run {
 pub fn run(a: Args) -> Result<(), CliError> {
     let s = common::load(&a.common)?;
     let r = compute(&s, &a)?;
-    let tables = output_tables(&r);
+    let mut tables = output_tables(&r);
+    if let Some((_, scores)) = &r.scores {
+        if let Some(t) = dea_table(scores)? {
+            tables.push(t);
+        }
+    }
     let mut out = Outputs::default();
     for t in &tables {
         out.add(t.name.clone(), t.to_csv(a.common.excel_csv));
@@ -617,6 +622,92 @@ fn fx(x: f64) -> String {
 
 fn dec(d: Decimal) -> String {
     fundsim::output::dec(d)
+}
+
+/// Benefit-of-the-doubt (DEA) view of the scoring table: each unit's item scores as a share of
+/// the item's maximum (deduction items left out), published weights `max_k / Σ max`, admissible
+/// weights within ±50% of the published ones (and summing to 1). Per unit: the composite score
+/// under the published weights and its rank, the best composite any admissible weights give
+/// it, and the best and worst rank it can reach (exact where the rank MIP is small enough,
+/// otherwise bounds, marked `rank_exact = false`). See `fundsim::lpcheck::dea`.
+fn dea_table(scores: &[UnitScore]) -> Result<Option<OutTable>, CliError> {
+    use fundsim::lpcheck::{benefit_of_doubt, DeaInput, DeaOptions};
+    use rust_decimal::prelude::ToPrimitive;
+    let Some(first) = scores.first() else { return Ok(None) };
+    let items: Vec<usize> = first
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.max_points > rust_decimal::Decimal::ZERO)
+        .map(|(k, _)| k)
+        .collect();
+    if items.len() < 2 || scores.len() < 2 {
+        return Ok(None);
+    }
+    let max: Vec<f64> = items
+        .iter()
+        .map(|&k| first.items.get(k).and_then(|x| x.max_points.to_f64()).unwrap_or(0.0))
+        .collect();
+    let total: f64 = max.iter().sum();
+    let published: Vec<f64> = max.iter().map(|m| m / total).collect();
+    let lo: Vec<f64> = published.iter().map(|p| p * 0.5).collect();
+    let hi: Vec<f64> = published.iter().map(|p| (p * 1.5).min(1.0)).collect();
+    let values: Vec<Vec<f64>> = scores
+        .iter()
+        .map(|u| {
+            items
+                .iter()
+                .zip(&max)
+                .map(|(&k, m)| {
+                    u.items
+                        .get(k)
+                        .and_then(|x| x.points.to_f64())
+                        .map(|p| (p / m).clamp(0.0, 1.0))
+                        .unwrap_or(0.0)
+                })
+                .collect()
+        })
+        .collect();
+    let names = items
+        .iter()
+        .map(|&k| first.items.get(k).map(|x| x.item.clone()).unwrap_or_default())
+        .collect();
+    let ids = scores.iter().map(|u| u.unit_id.clone()).collect();
+    let input = DeaInput::new(ids, names, values, lo, hi, published).map_err(|e| CliError::Usage(format!("DEA: {e}")))?;
+    let res = benefit_of_doubt(&input, &DeaOptions::default()).map_err(|e| CliError::Usage(format!("DEA: {e}")))?;
+    let mut t = OutTable::new(
+        "dea.csv",
+        &[
+            "unit_id",
+            "published_score",
+            "published_rank",
+            "best_score",
+            "best_rank",
+            "worst_rank",
+            "rank_exact",
+        ],
+    );
+    let fmt = |x: f64| fundsim::output::f((x * 1e6).round() / 1e6);
+    for u in res {
+        let exact = u.rank.best.lo == u.rank.best.hi && u.rank.worst.lo == u.rank.worst.hi;
+        let show = |b: &fundsim::lpcheck::RankBounds| {
+            if b.lo == b.hi {
+                b.lo.to_string()
+            } else {
+                format!("{}-{}", b.lo, b.hi)
+            }
+        };
+        t.rows.push(vec![
+            u.unit_id,
+            fmt(u.published_score),
+            u.published_rank.to_string(),
+            fmt(u.best_score),
+            show(&u.rank.best),
+            show(&u.rank.worst),
+            exact.to_string(),
+        ]);
+    }
+    Ok(Some(t))
 }
 
 fn output_tables(r: &Run) -> Vec<OutTable> {
