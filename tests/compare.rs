@@ -36,6 +36,12 @@ fn compare(dir: &Path, s2: &Path) -> Vec<Vec<String>> {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for chart in ["compare_changes", "compare_waterfall_all", "compare_waterfall_top"] {
+        let png = std::fs::read(out.join("charts").join(format!("{chart}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{chart}.png");
+        let svg = std::fs::read_to_string(out.join("charts").join(format!("{chart}.svg"))).unwrap();
+        assert!(svg.contains("<svg"), "{chart}.svg");
+    }
     let mut r = csv::Reader::from_path(out.join("compare.csv")).unwrap();
     r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect()
 }
