@@ -950,23 +950,24 @@ const EXP2_32: [f64; 32] = [
 /// `|r| ≤ ln2/64`, `eˣ = 2^m 2^(j/32) eʳ`, `eʳ` by its Taylor polynomial of degree 6 (remainder
 /// below 2·10⁻¹⁸) evaluated in Estrin's scheme (short dependency chains).
 fn exp(x: f64) -> f64 {
-    if !x.is_finite() || x.abs() > 700.0 {
+    if x.abs() > 700.0 || x.is_nan() {
         return x.exp();
     }
     const LN2_HI_32: f64 = 6.931_471_803_691_238e-1 / 32.0;
     const LN2_LO_32: f64 = 1.908_214_929_270_587_7e-10 / 32.0;
     const INV_LN2_32: f64 = 32.0 * std::f64::consts::LOG2_E;
-    // round to nearest by truncation of ±0.5 (`f64::round` is a library call on baseline x86-64)
-    let y = x * INV_LN2_32;
-    let k = (y + if y >= 0.0 { 0.5 } else { -0.5 }) as i64;
-    let kf = k as f64;
+    // round to nearest: adding 1.5 × 2⁵² leaves round(y) in the low bits of the mantissa
+    const SHIFTER: f64 = 6_755_399_441_055_744.0;
+    let kd = x * INV_LN2_32 + SHIFTER;
+    let k = kd.to_bits() as i32;
+    let kf = kd - SHIFTER;
     let r = (x - kf * LN2_HI_32) - kf * LN2_LO_32;
     let r2 = r * r;
     let p = (1.0 + r) + r2 * (0.5 + r * (1.0 / 6.0)) + (r2 * r2) * ((1.0 / 24.0 + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0));
-    let j = k.rem_euclid(32);
-    let m = (k - j) / 32;
-    let scale = f64::from_bits(((m + 1023) as u64) << 52);
-    EXP2_32.get(j as usize).copied().unwrap_or(1.0) * p * scale
+    // 2^(k/32) = 2^(k >> 5) 2^((k & 31)/32); the exponent field takes k >> 5 directly
+    let t = EXP2_32.get((k & 31) as usize).copied().unwrap_or(1.0);
+    let scale = f64::from_bits((((k >> 5) + 1023) as u64) << 52);
+    t * p * scale
 }
 
 fn splitmix(mut z: u64) -> u64 {
@@ -1015,9 +1016,12 @@ impl Sampler {
             let mut rng = stream(seed, draw, set, g as u64);
             match self.dist {
                 NoiseDistribution::LogNormal => {
+                    // two passes: the normal draws, then a tight loop of exponentials
                     for x in e.iter_mut() {
-                        let z: f64 = StandardNormal.sample(&mut rng);
-                        *x = exp(mu + sigma * z);
+                        *x = StandardNormal.sample(&mut rng);
+                    }
+                    for x in e.iter_mut() {
+                        *x = exp(mu + sigma * *x);
                     }
                 }
                 NoiseDistribution::Normal => {
@@ -1292,72 +1296,71 @@ pub fn run(
     }
     // per unit statistics (independent per unit: parallel, deterministic)
     let nf = n as f64;
-    // the draws are stored draw-major: read them in tiles of 64 units (cache-friendly transpose)
     const TILE: usize = 64;
-    type Column = (usize, Vec<f32>, Vec<u32>);
-    let tiles: Vec<Vec<Column>> = (0..n_out.div_ceil(TILE))
+    // The draws are stored draw-major: read them in tiles of 64 units (a cache-friendly
+    // transpose, one tile per task, so at most one tile per thread is copied at a time).
+    let unit_stats = |slot: usize, mut col: Vec<f32>, mut rk: Vec<u32>| -> (UnitBand, Vec<Indices>) {
+        let mean = col.iter().map(|&x| f64::from(x)).sum::<f64>() / nf;
+        let sd = (col.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / (nf - 1.0)).sqrt();
+        let p05 = quantile(&mut col, 0.05);
+        let p50 = quantile(&mut col, 0.50);
+        let p95 = quantile(&mut col, 0.95);
+        let rank_best = nearest_rank(&mut rk, 0.05);
+        let rank_worst = nearest_rank(&mut rk, 0.95);
+        let y0u = y0.get(slot).copied().unwrap_or(0.0);
+        let d1 = total.d1.get(slot).copied().unwrap_or(0.0);
+        let d2 = total.d2.get(slot).copied().unwrap_or(0.0);
+        let two_n = 2.0 * nf;
+        let variance = ((d2 - d1 * d1 / two_n) / (two_n - 1.0)).max(0.0);
+        let idx: Vec<Indices> = (0..g_count)
+            .map(|g| {
+                let i = g * n_out + slot;
+                let get = |v: &Vec<f64>| v.get(i).copied().unwrap_or(0.0);
+                let (s1, s1q, st, stq) = (get(&total.s1), get(&total.s1q), get(&total.st), get(&total.stq));
+                estimate(s1, s1q, st, stq, nf, variance, y0u)
+            })
+            .collect();
+        let band = UnitBand {
+            unit: m.out_unit.get(slot).copied().unwrap_or(0),
+            stage: m.out_stage.get(slot).copied().unwrap_or(0),
+            amount: published.get(slot).copied().unwrap_or_default(),
+            baseline: y0u,
+            mean,
+            sd,
+            p05,
+            p50,
+            p95,
+            rank: pub_rank.get(slot).copied().unwrap_or(0),
+            rank_best,
+            rank_worst,
+            p_floor: f64::from(total.floored.get(slot).copied().unwrap_or(0)) / nf,
+            p_cap: f64::from(total.capped.get(slot).copied().unwrap_or(0)) / nf,
+            variance,
+        };
+        (band, idx)
+    };
+    let bands: Vec<(UnitBand, Vec<Indices>)> = (0..n_out.div_ceil(TILE))
         .into_par_iter()
-        .map(|ti| {
+        .flat_map_iter(|ti| {
             let (a, b) = (ti * TILE, ((ti + 1) * TILE).min(n_out));
-            let mut cols: Vec<Column> = (a..b).map(|slot| (slot, Vec::with_capacity(n), Vec::with_capacity(n))).collect();
+            let mut cols: Vec<(Vec<f32>, Vec<u32>)> = (a..b).map(|_| (Vec::with_capacity(n), Vec::with_capacity(n))).collect();
             for (row_am, row_rk) in amounts.chunks(n_out).zip(ranks.chunks(n_out)) {
                 let (Some(xa), Some(xr)) = (row_am.get(a..b), row_rk.get(a..b)) else {
                     continue;
                 };
                 for ((c, &x), &r) in cols.iter_mut().zip(xa).zip(xr) {
-                    c.1.push(x);
-                    c.2.push(r);
+                    c.0.push(x);
+                    c.1.push(r);
                 }
             }
-            cols
+            (a..b)
+                .zip(cols)
+                .map(|(slot, (col, rk))| unit_stats(slot, col, rk))
+                .collect::<Vec<_>>()
         })
         .collect();
     drop(amounts);
     drop(ranks);
-    let bands: Vec<(UnitBand, Vec<Indices>)> = tiles
-        .into_par_iter()
-        .flatten()
-        .map(|(slot, mut col, mut rk)| {
-            let mean = col.iter().map(|&x| f64::from(x)).sum::<f64>() / nf;
-            let sd = (col.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / (nf - 1.0)).sqrt();
-            let p05 = quantile(&mut col, 0.05);
-            let p50 = quantile(&mut col, 0.50);
-            let p95 = quantile(&mut col, 0.95);
-            let rank_best = nearest_rank(&mut rk, 0.05);
-            let rank_worst = nearest_rank(&mut rk, 0.95);
-            let y0u = y0.get(slot).copied().unwrap_or(0.0);
-            let d1 = total.d1.get(slot).copied().unwrap_or(0.0);
-            let d2 = total.d2.get(slot).copied().unwrap_or(0.0);
-            let two_n = 2.0 * nf;
-            let variance = ((d2 - d1 * d1 / two_n) / (two_n - 1.0)).max(0.0);
-            let idx: Vec<Indices> = (0..g_count)
-                .map(|g| {
-                    let i = g * n_out + slot;
-                    let get = |v: &Vec<f64>| v.get(i).copied().unwrap_or(0.0);
-                    let (s1, s1q, st, stq) = (get(&total.s1), get(&total.s1q), get(&total.st), get(&total.stq));
-                    estimate(s1, s1q, st, stq, nf, variance, y0u)
-                })
-                .collect();
-            let band = UnitBand {
-                unit: m.out_unit.get(slot).copied().unwrap_or(0),
-                stage: m.out_stage.get(slot).copied().unwrap_or(0),
-                amount: published.get(slot).copied().unwrap_or_default(),
-                baseline: y0u,
-                mean,
-                sd,
-                p05,
-                p50,
-                p95,
-                rank: pub_rank.get(slot).copied().unwrap_or(0),
-                rank_best,
-                rank_worst,
-                p_floor: f64::from(total.floored.get(slot).copied().unwrap_or(0)) / nf,
-                p_cap: f64::from(total.capped.get(slot).copied().unwrap_or(0)) / nf,
-                variance,
-            };
-            (band, idx)
-        })
-        .collect();
     let (units, indices): (Vec<UnitBand>, Vec<Vec<Indices>>) = bands.into_iter().unzip();
     // variance-weighted overall indices over the last stage
     let last = s.stages.len();

@@ -257,6 +257,10 @@ level = "county"
     [[stage.pool.factor]]
     column = "perf_score"
     weight = "1"
+
+[sensitivity]
+noise = {{ incidence = "0.10", income = "0.05", poor_pop = "0.05" }}
+concentration = "200"
 "#,
         seed = o.seed,
         rounding = o.rounding.normalize(),
