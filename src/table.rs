@@ -210,6 +210,13 @@ impl Table {
                         );
                         continue;
                     }
+                    if rows.len().saturating_add(1).saturating_mul(h.len()) > MAX_TABLE_CELLS {
+                        errs.push(
+                            Location::file(file),
+                            format!("the table has more than {MAX_TABLE_CELLS} cells (rows × header columns)"),
+                        );
+                        break;
+                    }
                     let mut cells = cells;
                     cells.resize(h.len(), String::new());
                     rows.push(Row { line, cells });
@@ -238,54 +245,90 @@ impl Table {
     }
 
     /// Parses the first worksheet of an `.xlsx` workbook. Numbers become their shortest decimal
-    /// text; the first non-empty row is the header.
+    /// text; the first non-empty row is the header and the first non-empty column the first
+    /// column.
+    ///
+    /// Every cell reference in the workbook is checked against Excel's grid first
+    /// ([`check_xlsx_references`]), and cells are read one by one into sparse rows (never as a
+    /// dense range from `A1` to the farthest cell), so a crafted workbook is an input error,
+    /// not a crash or an out-of-memory.
     pub fn from_xlsx_bytes(file: &str, bytes: &[u8]) -> Result<Table, InputErrors> {
-        use calamine::{Data, Reader, Xlsx};
-        let cursor = std::io::Cursor::new(bytes.to_vec());
+        use calamine::{DataRef, Reader, Xlsx};
+        use std::collections::BTreeMap;
+        check_xlsx_references(file, bytes)?;
+        let cursor = std::io::Cursor::new(bytes);
         let mut wb: Xlsx<_> =
             Xlsx::new(cursor).map_err(|e| InputErrors::one(Location::file(file), format!("not a readable .xlsx workbook: {e}")))?;
-        let range = wb
-            .worksheet_range_at(0)
-            .ok_or_else(|| InputErrors::one(Location::file(file), "the workbook has no worksheet"))?
-            .map_err(|e| InputErrors::one(Location::file(file), format!("cannot read the first worksheet: {e}")))?;
-        let (row0, _) = range.start().unwrap_or((0, 0));
+        let sheet = wb
+            .sheet_names()
+            .first()
+            .cloned()
+            .ok_or_else(|| InputErrors::one(Location::file(file), "the workbook has no worksheet"))?;
+        let unreadable = |e: calamine::XlsxError| InputErrors::one(Location::file(file), format!("cannot read the first worksheet: {e}"));
+        let mut reader = wb.worksheet_cells_reader(&sheet).map_err(unreadable)?;
+        // row → column → text, non-empty cells only
+        let mut sheet_rows: BTreeMap<u32, BTreeMap<u32, String>> = BTreeMap::new();
+        let mut cells_read = 0usize;
+        while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+            let (r, c) = cell.get_position();
+            if u64::from(r) >= XLSX_MAX_ROWS || u64::from(c) >= XLSX_MAX_COLS {
+                return Err(InputErrors::one(
+                    Location::file(file),
+                    format!(
+                        "a cell at row {}, column {} is outside Excel's grid A1:XFD1048576",
+                        u64::from(r) + 1,
+                        u64::from(c) + 1
+                    ),
+                ));
+            }
+            let text = match cell.get_value() {
+                DataRef::Empty => String::new(),
+                DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.trim().to_string(),
+                DataRef::SharedString(s) => s.trim().to_string(),
+                DataRef::Float(f) => float_text(*f),
+                DataRef::Int(i) => i.to_string(),
+                DataRef::Bool(b) => {
+                    if *b {
+                        "1".into()
+                    } else {
+                        "0".into()
+                    }
+                }
+                DataRef::DateTime(d) => excel_date(d.as_f64()),
+                DataRef::Error(e) => format!("#{e:?}"),
+            };
+            if text.is_empty() {
+                continue;
+            }
+            cells_read += 1;
+            if cells_read > MAX_TABLE_CELLS {
+                return Err(too_many_cells(file));
+            }
+            sheet_rows.entry(r).or_default().insert(c, text);
+        }
+        let first_col = sheet_rows.values().filter_map(|row| row.keys().next().copied()).min().unwrap_or(0);
         let mut header: Option<(Vec<String>, u64)> = None;
         let mut rows = Vec::new();
         let mut errs = InputErrors::default();
-        for (r, row) in range.rows().enumerate() {
-            let line = u64::from(row0) + r as u64 + 1;
-            let cells: Vec<String> = row
-                .iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::String(s) => s.trim().to_string(),
-                    Data::Float(f) => float_text(*f),
-                    Data::Int(i) => i.to_string(),
-                    Data::Bool(b) => {
-                        if *b {
-                            "1".into()
-                        } else {
-                            "0".into()
-                        }
-                    }
-                    Data::DateTime(d) => excel_date(d.as_f64()),
-                    Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-                    Data::Error(e) => format!("#{e:?}"),
-                })
-                .collect();
-            if cells.iter().all(|c| c.is_empty()) {
-                continue;
-            }
+        for (r, cells) in sheet_rows {
+            let line = u64::from(r) + 1;
+            let width = cells
+                .keys()
+                .next_back()
+                .map(|&c| c.saturating_sub(first_col) as usize + 1)
+                .unwrap_or(0);
             match &header {
                 None => {
-                    let mut h = cells;
-                    while h.last().is_some_and(|c| c.is_empty()) {
-                        h.pop();
+                    let mut h = vec![String::new(); width];
+                    for (c, text) in cells {
+                        if let Some(slot) = h.get_mut(c.saturating_sub(first_col) as usize) {
+                            *slot = text;
+                        }
                     }
                     header = Some((h, line));
                 }
                 Some((h, _)) => {
-                    if cells.len() > h.len() && cells.iter().skip(h.len()).any(|c| !c.is_empty()) {
+                    if width > h.len() {
                         errs.push(
                             Location {
                                 file: file.into(),
@@ -296,9 +339,16 @@ impl Table {
                         );
                         continue;
                     }
-                    let mut cells = cells;
-                    cells.resize(h.len(), String::new());
-                    rows.push(Row { line, cells });
+                    if rows.len().saturating_add(1).saturating_mul(h.len()) > MAX_TABLE_CELLS {
+                        return Err(too_many_cells(file));
+                    }
+                    let mut row = vec![String::new(); h.len()];
+                    for (c, text) in cells {
+                        if let Some(slot) = row.get_mut(c.saturating_sub(first_col) as usize) {
+                            *slot = text;
+                        }
+                    }
+                    rows.push(Row { line, cells: row });
                 }
             }
         }
@@ -368,6 +418,138 @@ impl Table {
             Err(msg) => Err(Diagnostic::new(self.loc(row, col), msg)),
         }
     }
+}
+
+/// Rows of Excel's grid (`1048576`).
+pub const XLSX_MAX_ROWS: u64 = 1_048_576;
+/// Columns of Excel's grid (`XFD` = 16,384).
+pub const XLSX_MAX_COLS: u64 = 16_384;
+/// Largest part of an `.xlsx` workbook read, once decompressed (a guard against zip bombs).
+pub const MAX_XLSX_PART_BYTES: u64 = 512 * 1024 * 1024;
+/// Largest table read, in cells (rows × header columns): every row is stored as wide as the
+/// header, so a wide header over many short rows would otherwise take unbounded memory.
+pub const MAX_TABLE_CELLS: usize = 50_000_000;
+
+fn too_many_cells(file: &str) -> InputErrors {
+    InputErrors::one(
+        Location::file(file),
+        format!("the table has more than {MAX_TABLE_CELLS} cells (rows × header columns)"),
+    )
+}
+
+/// Checks every `r` and `ref` attribute in every part of a workbook before calamine reads it:
+/// each A1 reference must lie within Excel's grid (`A1:XFD1048576`, at most 3 letters and 7
+/// digits) and a range `A1:B2` must not be inverted.
+///
+/// calamine 0.38 adds up reference letters and digits in unchecked `u32` arithmetic
+/// (`ZZZZZZZ1` overflows: a panic in debug builds, a wrong position in release builds) and
+/// subtracts range ends without checking their order. The scan is over-approximate on
+/// purpose: it looks at anything shaped like ` r="…"` or ` ref="…"` anywhere in a part (not
+/// only in tags it understands), so no reference calamine would parse can slip past it.
+/// A part that cannot be read or decompressed is left for calamine to report.
+pub fn check_xlsx_references(file: &str, bytes: &[u8]) -> Result<(), InputErrors> {
+    use std::io::Read;
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    for i in 0..zip.len() {
+        let Ok(part) = zip.by_index(i) else {
+            continue;
+        };
+        let name = part.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("part {}", i + 1));
+        let mut xml = Vec::new();
+        // a read error (bad CRC, truncated stream) still leaves the bytes read so far, which
+        // calamine would parse before it sees the error: check them too
+        let _ = part.take(MAX_XLSX_PART_BYTES + 1).read_to_end(&mut xml);
+        if xml.len() as u64 > MAX_XLSX_PART_BYTES {
+            return Err(InputErrors::one(
+                Location::file(file),
+                format!(
+                    "part `{name}` of the workbook expands to more than {} MiB",
+                    MAX_XLSX_PART_BYTES / 1024 / 1024
+                ),
+            ));
+        }
+        if let Some(bad) = bad_reference(&xml) {
+            return Err(InputErrors::one(
+                Location::file(file),
+                format!("cell reference `{bad}` in `{name}` is outside Excel's grid A1:XFD1048576 (or an inverted range)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The first value of an attribute named exactly `r` or `ref` (preceded by a byte that cannot
+/// be part of an XML name, e.g. a space or a quote) that [`bad_cell_range`] rejects.
+fn bad_reference(xml: &[u8]) -> Option<String> {
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':') || b >= 0x80;
+    let mut i = 0usize;
+    while let Some(off) = xml.get(i..).and_then(|rest| rest.iter().position(|&b| b == b'r')) {
+        let at = i + off;
+        i = at + 1;
+        if at > 0 && xml.get(at - 1).is_some_and(|&b| is_name(b)) {
+            continue;
+        }
+        let mut j = at + 1;
+        if xml.get(j..).is_some_and(|r| r.starts_with(b"ef")) {
+            j += 2;
+        }
+        while xml.get(j).is_some_and(u8::is_ascii_whitespace) {
+            j += 1;
+        }
+        if xml.get(j) != Some(&b'=') {
+            continue;
+        }
+        j += 1;
+        while xml.get(j).is_some_and(u8::is_ascii_whitespace) {
+            j += 1;
+        }
+        let Some(&quote) = xml.get(j).filter(|&&q| q == b'"' || q == b'\'') else {
+            continue;
+        };
+        let value = xml.get(j + 1..).unwrap_or(&[]);
+        let value = value
+            .get(..value.iter().position(|&b| b == quote).unwrap_or(value.len()))
+            .unwrap_or(&[]);
+        if bad_cell_range(value) {
+            return Some(String::from_utf8_lossy(value.get(..40).unwrap_or(value)).into_owned());
+        }
+    }
+    None
+}
+
+/// Whether an A1 reference or range (`B2`, `5`, `A1:C9`) would overflow or leave Excel's grid,
+/// or is a range whose end comes before its start.
+fn bad_cell_range(v: &[u8]) -> bool {
+    let mut ends: Vec<(Option<u64>, Option<u64>)> = Vec::new();
+    for part in v.split(|&b| b == b':') {
+        let letters = part.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let digits = part.iter().skip(letters).take_while(|b| b.is_ascii_digit()).count();
+        if letters > 3 || digits > 7 {
+            return true;
+        }
+        let col = part
+            .iter()
+            .take(letters)
+            .fold(0u64, |acc, b| acc * 26 + u64::from(b.to_ascii_uppercase() - b'A') + 1);
+        let row = part
+            .iter()
+            .skip(letters)
+            .take(digits)
+            .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
+        if col > XLSX_MAX_COLS || row > XLSX_MAX_ROWS {
+            return true;
+        }
+        ends.push(((letters > 0).then_some(col), (digits > 0).then_some(row)));
+    }
+    if let [(c1, r1), (c2, r2)] = ends.as_slice() {
+        let before = |a: &Option<u64>, b: &Option<u64>| matches!((a, b), (Some(a), Some(b)) if b < a);
+        if before(c1, c2) || before(r1, r2) {
+            return true;
+        }
+    }
+    false
 }
 
 /// An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD`.

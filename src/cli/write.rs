@@ -48,6 +48,7 @@ impl Outputs {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
         let staging = parent.join(format!(".{base}.fundsim-tmp-{}", std::process::id()));
+        remove_stale_staging(&parent, &base);
         let _ = std::fs::remove_dir_all(&staging);
         let result = (|| -> Result<Vec<PathBuf>, CliError> {
             std::fs::create_dir_all(&staging)
@@ -73,5 +74,25 @@ impl Outputs {
         })();
         let _ = std::fs::remove_dir_all(&staging);
         result
+    }
+}
+
+/// Removes the staging folders of the same output folder that killed runs left beside it: those
+/// named `.{base}.fundsim-tmp-{pid}` whose process is no longer running (checked on Linux
+/// through `/proc`; elsewhere they are left alone).
+fn remove_stale_staging(parent: &Path, base: &str) {
+    let prefix = format!(".{base}.fundsim-tmp-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let running = !cfg!(target_os = "linux") || Path::new("/proc").join(pid.to_string()).exists();
+        if pid != std::process::id() && !running {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
