@@ -32,6 +32,7 @@ mod actual_step;
 mod alloc_step;
 mod fmt;
 mod page;
+mod projection_step;
 mod weights_step;
 
 use rayon::prelude::*;
@@ -406,6 +407,12 @@ pub const STEPS: &[Step] = &[
         applies: actual_step::applies,
         run: actual_step::run,
     },
+    Step {
+        id: "projection",
+        title: ("减贫目标测算", "Exit-target projection"),
+        applies: projection_step::applies,
+        run: projection_step::run,
+    },
 ];
 
 /// Options of [`build`].
@@ -569,7 +576,7 @@ mod tests {
         let skipped: Vec<&str> = r.skipped.iter().map(|x| x.0).collect();
         assert_eq!(
             skipped,
-            vec!["check-weights", "infer-weights", "weight-ranges", "formula-vs-actual"]
+            vec!["check-weights", "infer-weights", "weight-ranges", "formula-vs-actual", "projection"]
         );
         let names: Vec<&str> = r.files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(
