@@ -609,6 +609,32 @@ mod tests {
     }
 
     #[test]
+    fn projection_step_writes_tables_and_charts() {
+        let s = scenario(
+            "\n[projection]\nyears = [2018, 2019]\ntargets = [100, 50]\nnew_entry_rate = \"0\"\nreturn_rate = \"0\"\nexit_threshold = \"0.03\"\nruns = 20\nseed = 1\n",
+            &[
+                ("plan.csv", "unit_id,filed_start,rural_pop\nA,100,1000\nB,60,2000\nC,10,3000\n"),
+                ("county_exits.csv", "year,planned,actual\n2018,1,1\n2019,2,1\n"),
+            ],
+        );
+        let r = build_quiet(&s);
+        assert!(r.ran.contains(&"projection"), "{:?}", r.skipped);
+        let names: Vec<&str> = r.files.iter().map(|f| f.0.as_str()).collect();
+        for n in [
+            "projection.csv",
+            "projection_mc.csv",
+            "charts/projection.svg",
+            "charts/projection.png",
+            "charts/planned-vs-actual-exits.svg",
+        ] {
+            assert!(names.contains(&n), "{n} missing: {names:?}");
+        }
+        let html = String::from_utf8(r.files.iter().find(|f| f.0 == "index.html").unwrap().1.clone()).unwrap();
+        assert!(html.contains("减贫目标测算"));
+        assert_eq!(r, build_quiet(&s));
+    }
+
+    #[test]
     fn charts_render_identically_in_parallel_and_in_order() {
         let s = scenario("", &[]);
         let a = build_quiet(&s);

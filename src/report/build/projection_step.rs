@@ -227,7 +227,11 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<StepOutput, InputErrors> {
                     kind: Comparison::PlannedVsActualExits,
                     rows: grows,
                 }),
-                frame: ctx.frame(Some(ct.file.clone())),
+                frame: {
+                    let mut f = ctx.frame(Some(ct.file.clone()));
+                    f.title = Some(ctx.tr("计划与实际摘帽县数", "Planned and actual county exits").to_string());
+                    f
+                },
                 caption: ctx
                     .tr("各年计划与实际脱贫摘帽县数", "Planned and actual county exits per year")
                     .to_string(),
