@@ -189,6 +189,7 @@ pub fn from_sources(toml_name: &str, bytes: &[u8], source: &mut FileSource<'_>) 
         ("files", d.files.as_ref(), "files.csv"),
         ("payments", d.payments.as_ref(), "payments.csv"),
         ("households", d.households.as_ref(), "households.csv"),
+        ("county_exits", d.county_exits.as_ref(), "county_exits.csv"),
     ] {
         if let Some(t) = read_table(role, given, default, false, &mut errs) {
             tables.insert(role.to_string(), t);

@@ -110,6 +110,10 @@ pub struct RawData {
     /// Household file register (default `households.csv` when present).
     #[serde(default)]
     pub households: Option<Spanned<String>>,
+    /// Planned vs actual county exits per year, `year,planned,actual` (default
+    /// `county_exits.csv` when present; read by the report).
+    #[serde(default)]
+    pub county_exits: Option<Spanned<String>>,
 }
 
 /// `[[stage]]`

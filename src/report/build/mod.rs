@@ -32,6 +32,7 @@ mod actual_step;
 mod alloc_step;
 mod fmt;
 mod page;
+mod projection_step;
 mod weights_step;
 
 use rayon::prelude::*;
@@ -406,6 +407,12 @@ pub const STEPS: &[Step] = &[
         applies: actual_step::applies,
         run: actual_step::run,
     },
+    Step {
+        id: "projection",
+        title: ("减贫目标测算", "Exit-target projection"),
+        applies: projection_step::applies,
+        run: projection_step::run,
+    },
 ];
 
 /// Options of [`build`].
@@ -569,7 +576,7 @@ mod tests {
         let skipped: Vec<&str> = r.skipped.iter().map(|x| x.0).collect();
         assert_eq!(
             skipped,
-            vec!["check-weights", "infer-weights", "weight-ranges", "formula-vs-actual"]
+            vec!["check-weights", "infer-weights", "weight-ranges", "formula-vs-actual", "projection"]
         );
         let names: Vec<&str> = r.files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(
@@ -599,6 +606,32 @@ mod tests {
         assert_eq!(fva.rows[0], vec!["A", "甲县", "100", "120", "20", "0.2"]);
         assert_eq!(fva.rows[1], vec!["B", "乙县", "300", "280", "-20", "-0.066666666667"]);
         assert_eq!(fva.rows[2], vec!["C", "丙县", "600", "600", "0", "0"]);
+    }
+
+    #[test]
+    fn projection_step_writes_tables_and_charts() {
+        let s = scenario(
+            "\n[projection]\nyears = [2018, 2019]\ntargets = [100, 50]\nnew_entry_rate = \"0\"\nreturn_rate = \"0\"\nexit_threshold = \"0.03\"\nruns = 20\nseed = 1\n",
+            &[
+                ("plan.csv", "unit_id,filed_start,rural_pop\nA,100,1000\nB,60,2000\nC,10,3000\n"),
+                ("county_exits.csv", "year,planned,actual\n2018,1,1\n2019,2,1\n"),
+            ],
+        );
+        let r = build_quiet(&s);
+        assert!(r.ran.contains(&"projection"), "{:?}", r.skipped);
+        let names: Vec<&str> = r.files.iter().map(|f| f.0.as_str()).collect();
+        for n in [
+            "projection.csv",
+            "projection_mc.csv",
+            "charts/projection.svg",
+            "charts/projection.png",
+            "charts/planned-vs-actual-exits.svg",
+        ] {
+            assert!(names.contains(&n), "{n} missing: {names:?}");
+        }
+        let html = String::from_utf8(r.files.iter().find(|f| f.0 == "index.html").unwrap().1.clone()).unwrap();
+        assert!(html.contains("减贫目标测算"));
+        assert_eq!(r, build_quiet(&s));
     }
 
     #[test]
