@@ -158,6 +158,7 @@ fn cases(work: &Path) -> Vec<Case> {
     let o = cargo_bin_cmd!("fundsim").args(["audit", &u, "--out"]).arg(&pack).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let p = pack.to_string_lossy().into_owned();
+    let sens = root().join("tests/fixtures/sensitivity").to_string_lossy().into_owned();
     vec![
         case("validate", &["validate", &g], false),
         case("validate", &["validate", &u, "--format", "json"], false),
@@ -178,6 +179,33 @@ fn cases(work: &Path) -> Vec<Case> {
             true,
         ),
         case("verify", &["verify", &p], false),
+        case("project", &["project", &g, "--out", "{out}", "--runs", "50", "--seed", "3"], true),
+        case("project", &["project", &u, "--out", "{out}"], true),
+        case("score", &["score", &g, "--out", "{out}", "--draws", "200", "--seed", "5"], true),
+        case(
+            "plan-sample",
+            &[
+                "plan-sample",
+                "--margin",
+                "0.02",
+                "--confidence",
+                "0.95",
+                "--rate",
+                "0.02",
+                "--deff",
+                "1.5",
+                "--seed",
+                "2",
+            ],
+            false,
+        ),
+        case(
+            "sensitivity",
+            &["sensitivity", &sens, "--draws", "200", "--seed", "4", "--out", "{out}"],
+            true,
+        ),
+        case("report", &["report", &g, "--out", "{out}"], true),
+        case("report", &["run", &u, "--out", "{out}", "--excel-csv"], true),
     ]
 }
 

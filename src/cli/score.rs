@@ -917,11 +917,14 @@ fn print_summary(s: &Scenario, r: &Run, j: &serde_json::Value) {
     );
     println!(
         "  official (point) reading: {} pass, {} fail",
-        j["point"]["pass"], j["point"]["fail"]
+        count(j, "point", "pass"),
+        count(j, "point", "fail")
     );
     println!(
         "  statistical reading: {} pass, {} fail, {} inconclusive",
-        j["interval"]["pass"], j["interval"]["fail"], j["interval"]["inconclusive"]
+        count(j, "interval", "pass"),
+        count(j, "interval", "fail"),
+        count(j, "interval", "inconclusive")
     );
     let incon: Vec<&IndicatorResult> = r
         .results
@@ -965,4 +968,12 @@ fn print_summary(s: &Scenario, r: &Run, j: &serde_json::Value) {
             b.draws, b.seed, unstable
         );
     }
+}
+
+/// A count from the JSON summary (`summary[reading][verdict]`), 0 when absent.
+fn count(j: &serde_json::Value, reading: &str, verdict: &str) -> u64 {
+    j.get(reading)
+        .and_then(|r| r.get(verdict))
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
 }

@@ -100,14 +100,13 @@ fn finite(x: f64) -> serde_json::Value {
 /// Prints what was varied, the overall indices, the widest bands and the floor/cap crossings.
 fn print_summary(s: &Scenario, r: &Sensitivity, elapsed: std::time::Duration) {
     println!(
-        "{} ({}): {} draws, {} model evaluations, seed {} ({:.1} s)",
-        s.title,
-        s.name,
-        r.draws,
-        r.evaluations,
-        r.seed,
-        elapsed.as_secs_f64()
+        "{} ({}): {} draws, {} model evaluations, seed {}",
+        s.title, s.name, r.draws, r.evaluations, r.seed
     );
+    // the elapsed time goes to stderr only when it is a terminal, so outputs stay reproducible
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!("  ({:.1} s)", elapsed.as_secs_f64());
+    }
     let last = s.stages.len();
     let level = s.stages.last().map(|st| st.level.as_str()).unwrap_or("");
     println!("  share of the variance of {level} amounts (first-order / total):");
