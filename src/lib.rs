@@ -4,7 +4,7 @@
 //! (因素法) and how well they perform: allocation, exit-target projection, performance
 //! indicators with honest confidence intervals, LP checks of the weights, audits and reports.
 //!
-//! The engine does no I/O: [`scenario::load`] reads a scenario folder into validated types,
+//! The engine does no I/O: [`scenario::load()`] reads a scenario folder into validated types,
 //! the engine modules compute, and the command-line tool writes the results.
 //!
 //! ```

@@ -2,7 +2,7 @@
 //! factor data (`factors.csv`), loaded in two stages — raw structs that mirror the files and
 //! reject unknown keys ([`raw`]), then validated types checked across files ([`Scenario`]).
 //!
-//! Parsing works on text and bytes; [`load`] is the only part that touches the file system.
+//! Parsing works on text and bytes; [`load()`] is the only part that touches the file system.
 
 pub mod load;
 pub mod raw;
