@@ -50,7 +50,10 @@ pub fn clamp_to_pool(a: &[Decimal], floors: &[Decimal], caps: &[Option<Decimal>]
     let n = a.len();
     let no_bounds = floors.iter().all(|f| f.is_zero()) && caps.iter().all(Option::is_none);
     if no_bounds {
-        let amounts = a.iter().map(|&ai| mul(ai, pool)).collect::<Result<Vec<_>, _>>()?;
+        let mut amounts = Vec::with_capacity(n);
+        for &ai in a {
+            amounts.push(mul(ai, pool)?);
+        }
         return Ok(Clamped {
             amounts,
             floored: vec![false; n],

@@ -172,8 +172,12 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
     for (si, st) in s.stages.iter().enumerate() {
         let stage_no = si + 1;
         let mut got: Vec<Option<Decimal>> = vec![None; n];
-        let mut pool_rows: Vec<Vec<AllocationRow>> = vec![Vec::new(); st.pools.len()];
-        let mut total_rows = Vec::new();
+        // rows reserved up front (recipients are units at the stage's level): growing vectors of
+        // large rows step by step was a visible share of the time at national scale
+        let at_level = h.units().iter().filter(|u| u.level == st.level).count();
+        let mut pool_rows: Vec<Vec<AllocationRow>> = (0..st.pools.len()).map(|_| Vec::with_capacity(at_level)).collect();
+        let mut total_rows = Vec::with_capacity(at_level);
+        rows.reserve(at_level * (st.pools.len() + 1));
         let mut reserve_rows = Vec::new();
         let mut allocators: Vec<usize> = (0..n).filter(|&i| holding.get(i).copied().flatten().is_some()).collect();
         allocators.sort_by(|&a, &b| h.unit(a).map(|u| u.id.as_bytes()).cmp(&h.unit(b).map(|u| u.id.as_bytes())));
@@ -396,13 +400,18 @@ fn split_unit(
 /// factor among the allocation's `ncols` factor columns.
 fn contributions(terms: &[Decimal], b: Decimal, amount: Decimal, fcol: &[Option<usize>], ncols: usize) -> Result<Vec<Decimal>, ArithError> {
     let mut out = vec![Decimal::ZERO; ncols];
-    let parts = match contributions_f64(terms, b, amount) {
-        Some(p) => p,
-        None => contributions_exact(terms, b, amount)?,
-    };
-    for (pos, part) in fcol.iter().zip(parts) {
-        if let Some(o) = pos.and_then(|c| out.get_mut(c)) {
-            *o = part;
+    let mut cents = [0i64; 64];
+    if contributions_f64(terms, b, amount, &mut cents) {
+        for (pos, &c) in fcol.iter().zip(cents.iter()) {
+            if let Some(o) = pos.and_then(|p| out.get_mut(p)) {
+                *o = Decimal::new(c, 2);
+            }
+        }
+    } else {
+        for (pos, part) in fcol.iter().zip(contributions_exact(terms, b, amount)?) {
+            if let Some(o) = pos.and_then(|p| out.get_mut(p)) {
+                *o = part;
+            }
         }
     }
     Ok(out)
@@ -455,9 +464,14 @@ pub(crate) fn dec_f64(d: Decimal) -> f64 {
 /// paths take the same floors, and when the `k` remainders handed a cent exceed every other
 /// remainder by more than `2m`, both give the cents to the same factors (the exact path's
 /// rounding of remainders to 18 places cannot reorder values that far apart). Otherwise, and in
-/// every unusual case, the answer is `None` and the caller uses the exact path. Terms that are
-/// exactly `0` or exactly `b_i` have exact quotas `0` and `A`.
-fn contributions_f64(terms: &[Decimal], b: Decimal, amount: Decimal) -> Option<Vec<Decimal>> {
+/// every unusual case, the answer is `false` and the caller uses the exact path. Terms that are
+/// exactly `0` or exactly `b_i` have exact quotas `0` and `A`. The parts are written to `cents`
+/// (in cents, one per term).
+fn contributions_f64(terms: &[Decimal], b: Decimal, amount: Decimal, cents_out: &mut [i64; 64]) -> bool {
+    contributions_f64_inner(terms, b, amount, cents_out).is_some()
+}
+
+fn contributions_f64_inner(terms: &[Decimal], b: Decimal, amount: Decimal, floors: &mut [i64; 64]) -> Option<()> {
     if b <= Decimal::ZERO || amount <= Decimal::ZERO || terms.len() > 64 {
         return None;
     }
@@ -480,7 +494,6 @@ fn contributions_f64(terms: &[Decimal], b: Decimal, amount: Decimal) -> Option<V
     let margin = a * 1e-13;
     let bf = dec_f64(b);
     let n = terms.len();
-    let mut floors = [0i64; 64];
     let mut rems = [0f64; 64];
     let mut margins = [0f64; 64];
     let mut floor_sum: i128 = 0;
@@ -511,7 +524,11 @@ fn contributions_f64(terms: &[Decimal], b: Decimal, amount: Decimal) -> Option<V
         return None;
     }
     let left = left as usize;
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut order_buf = [0usize; 64];
+    for (i, o) in order_buf.iter_mut().enumerate() {
+        *o = i;
+    }
+    let order = order_buf.get_mut(..n)?;
     order.sort_unstable_by(|&x, &y| {
         let (rx, ry) = (rems.get(x).copied().unwrap_or(0.0), rems.get(y).copied().unwrap_or(0.0));
         ry.total_cmp(&rx).then(x.cmp(&y))
@@ -534,7 +551,7 @@ fn contributions_f64(terms: &[Decimal], b: Decimal, amount: Decimal) -> Option<V
     for &i in order.get(..left)? {
         *floors.get_mut(i)? += 1;
     }
-    Some(floors.get(..n)?.iter().map(|&c| Decimal::new(c, 2)).collect())
+    Some(())
 }
 
 /// Factor shares of one column over the recipients (SPEC §3 step 3).
@@ -545,29 +562,39 @@ fn contributions_f64(terms: &[Decimal], b: Decimal, amount: Decimal) -> Option<V
 ///
 /// Returns the shares, or the message describing what is wrong (with the offending positions).
 pub fn factor_shares(values: &[Decimal], transform: Transform) -> Result<Vec<Decimal>, ShareError> {
-    let t: Vec<Decimal> = match transform {
+    // transformed values (vectors built with their final capacity: collecting a `Result`
+    // iterator would grow them step by step)
+    let mut t: Vec<Decimal> = Vec::with_capacity(values.len());
+    match transform {
         Transform::Share => {
             if let Some(i) = values.iter().position(|x| x.is_sign_negative() && !x.is_zero()) {
                 return Err(ShareError::Negative(i));
             }
-            values.to_vec()
         }
         Transform::Inverse => {
             if let Some(i) = values.iter().position(|x| *x <= Decimal::ZERO) {
                 return Err(ShareError::NotPositive(i));
             }
-            values.iter().map(|x| div(Decimal::ONE, *x)).collect::<Result<_, _>>()?
+            for x in values {
+                t.push(div(Decimal::ONE, *x)?);
+            }
         }
-        Transform::Gap { reference } => values
-            .iter()
-            .map(|x| sub(reference, *x).map(|g| g.max(Decimal::ZERO)))
-            .collect::<Result<_, _>>()?,
-    };
-    let total = money::sum(&t)?;
+        Transform::Gap { reference } => {
+            for x in values {
+                t.push(sub(reference, *x)?.max(Decimal::ZERO));
+            }
+        }
+    }
+    let t: &[Decimal] = if matches!(transform, Transform::Share) { values } else { &t };
+    let total = money::sum(t)?;
     if total <= Decimal::ZERO {
         return Err(ShareError::ZeroSum);
     }
-    t.iter().map(|x| div(*x, total).map_err(ShareError::from)).collect()
+    let mut out = Vec::with_capacity(t.len());
+    for x in t {
+        out.push(div(*x, total)?);
+    }
+    Ok(out)
 }
 
 /// Why factor shares cannot be formed.
@@ -792,12 +819,10 @@ fn split_pool_terms(
             *b = add(*b, t).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
         }
     }
-    let bc: Vec<Decimal> = base
-        .iter()
-        .zip(&adjust)
-        .map(|(b, c)| mul(*b, *c))
-        .collect::<Result<_, _>>()
-        .map_err(|e| InputErrors::from(arith(s, pool, e)))?;
+    let mut bc: Vec<Decimal> = Vec::with_capacity(r);
+    for (b, c) in base.iter().zip(&adjust) {
+        bc.push(mul(*b, *c).map_err(|e| InputErrors::from(arith(s, pool, e)))?);
+    }
     let bc_sum = money::sum(&bc).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
     if bc_sum <= Decimal::ZERO {
         return Err(InputErrors::one(
@@ -805,11 +830,10 @@ fn split_pool_terms(
             format!("every recipient has a zero adjusted share ({ctx}): nothing to split by"),
         ));
     }
-    let adjusted: Vec<Decimal> = bc
-        .iter()
-        .map(|x| div(*x, bc_sum))
-        .collect::<Result<_, _>>()
-        .map_err(|e| InputErrors::from(arith(s, pool, e)))?;
+    let mut adjusted: Vec<Decimal> = Vec::with_capacity(r);
+    for x in &bc {
+        adjusted.push(div(*x, bc_sum).map_err(|e| InputErrors::from(arith(s, pool, e)))?);
+    }
     let clamped = clamp::clamp_to_pool(&adjusted, &floors, &caps, amount).map_err(|e| {
         InputErrors::one(
             loc_pool(
@@ -886,8 +910,10 @@ mod tests {
         for _ in 0..20_000 {
             let (terms, b, amount) = case(&mut rng);
             let exact = contributions_exact(&terms, b, amount).unwrap();
-            if let Some(f) = contributions_f64(&terms, b, amount) {
+            let mut cents = [0i64; 64];
+            if contributions_f64(&terms, b, amount, &mut cents) {
                 fast += 1;
+                let f: Vec<Decimal> = cents[..terms.len()].iter().map(|&c| Decimal::new(c, 2)).collect();
                 assert_eq!(f, exact, "terms {terms:?} amount {amount}");
             }
             if amount.round_dp(2) == amount {
@@ -899,8 +925,9 @@ mod tests {
 
     #[test]
     fn contributions_of_a_single_factor_and_of_zero_terms_are_exact() {
-        let out = contributions_f64(&[dec!(0.3), dec!(0)], dec!(0.3), dec!(1234.56)).unwrap();
-        assert_eq!(out, vec![dec!(1234.56), dec!(0)]);
+        let mut cents = [0i64; 64];
+        assert!(contributions_f64(&[dec!(0.3), dec!(0)], dec!(0.3), dec!(1234.56), &mut cents));
+        assert_eq!(cents[..2], [123_456, 0]);
     }
 
     #[test]
