@@ -42,6 +42,7 @@ fn national_input() -> (fundsim::scenario::Scenario, InferInput) {
     let mut shares = Vec::new();
     let mut actual = Vec::new();
     for sp in &sel.splits {
+        let w = sp.working(&s).unwrap();
         let tot: f64 = sp
             .amounts
             .iter()
@@ -50,7 +51,7 @@ fn national_input() -> (fundsim::scenario::Scenario, InferInput) {
             .sum();
         for (j, &u) in sp.recipients.iter().enumerate() {
             ids.push(s.hierarchy.unit(u).unwrap().id.clone());
-            shares.push(sp.shares[j].iter().map(|x| x.to_f64().unwrap()).collect::<Vec<_>>());
+            shares.push(w.shares[j].iter().map(|x| x.to_f64().unwrap()).collect::<Vec<_>>());
             actual.push(sp.amounts[j].to_f64().unwrap() / sp.adjust[j].to_f64().unwrap() / tot);
         }
     }

@@ -9,6 +9,8 @@
 #   SANITIZER=none|address   (default none: safe Rust, and 2-3x more executions per second)
 #   TRACE_COMPARES=0         build without comparison tracing (about 2x the executions per
 #                            second, less guidance; a separate build in fuzz/target/no-tc)
+#   RUNS=N                   stop each target after N executions instead of after SECONDS
+#                            (SECONDS then only bounds the time: pass a large one)
 #   FUZZ_ARGS="..."          extra libFuzzer flags (e.g. "-max_len=4096" or "-jobs=2 -workers=2")
 # Seeds come from fuzz/make_seeds.py (bundled scenarios, tests/fixtures, tests/bad_inputs).
 # Logs go to fuzz/artifacts/logs/TARGET.log (and a dated copy), one line per run is appended
@@ -55,12 +57,19 @@ for t in "${TARGETS[@]}"; do
   start=$(date +%s)
   # shellcheck disable=SC2046,SC2086
   "${CARGO[@]}" run "${BUILD[@]}" "$t" -- -max_total_time="$SECS" -print_final_stats=1 \
-    -timeout=20 -rss_limit_mb=4096 $(dict_for "$t") ${FUZZ_ARGS:-} >"$log" 2>&1
+    -timeout=20 -rss_limit_mb=4096 $(dict_for "$t") ${RUNS:+-runs=$RUNS} ${FUZZ_ARGS:-} >"$log" 2>&1
   rc=$?
   took=$(( $(date +%s) - start ))
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  if [ $rc -eq 0 ]; then res=ok; else res="CRASH (exit $rc, see $log)"; failed+=("$t"); fi
+  if [ $rc -eq 0 ]; then
+    res=ok
+  elif grep -q 'libFuzzer: run interrupted' "$log"; then
+    res="interrupted (SIGINT)"
+  else
+    res="CRASH (exit $rc, see $log)"
+    failed+=("$t")
+  fi
   printf '%-14s %8s %14s %8s %s\n' "$t" "$took" "${execs:-?}" "${rate:-?}" "$res"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$took" "${execs:-?}" "${rate:-?}" \
     "tc=${TRACE_COMPARES:-1} san=$SAN ${FUZZ_ARGS:-}" "$res" >>fuzz/artifacts/logs/history.tsv

@@ -137,7 +137,7 @@ fn split_general(q: Decimal, unit: Decimal) -> Result<(Decimal, i128), ArithErro
 /// whole units and remainder with integer arithmetic on the decimal's mantissa, exactly as the
 /// general path would (`q / 10^e` is exact when its scale fits, so no rounding happens before
 /// the remainder is rounded to 18 places).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct Pow10Unit {
     e: i32,
 }
@@ -159,6 +159,22 @@ impl Pow10Unit {
 
     /// `None` when the fast path does not apply (the general path then decides).
     fn split(self, q: Decimal) -> Option<Result<(Decimal, i128), ArithError>> {
+        let (whole, rem) = self.split_whole(q)?;
+        // ⌊q / unit⌋ × unit = whole × 10^e
+        let floor = if self.e >= 0 {
+            whole
+                .checked_mul(10i128.checked_pow(self.e as u32)?)
+                .filter(|x| x.abs() <= MAX_MANTISSA)
+                .map(|x| Decimal::from_i128_with_scale(x, 0))
+        } else {
+            (whole.abs() <= MAX_MANTISSA && -self.e <= 28).then(|| Decimal::from_i128_with_scale(whole, (-self.e) as u32))
+        };
+        floor.map(|f| Ok((f, rem)))
+    }
+
+    /// `(⌊q / unit⌋, remainder)`: the whole number of units and the remainder rounded
+    /// half-to-even to 18 places as a count of `10⁻¹⁸`; `None` when out of range.
+    fn split_whole(self, q: Decimal) -> Option<(i128, i128)> {
         let m = q.mantissa();
         // q / unit = m / 10^p
         let p = q.scale() as i32 + self.e;
@@ -182,16 +198,45 @@ impl Pow10Unit {
         if rem > REM_SCALE {
             return None;
         }
-        // ⌊q / unit⌋ × unit = whole × 10^e
-        let floor = if self.e >= 0 {
-            whole
-                .checked_mul(10i128.checked_pow(self.e as u32)?)
+        Some((whole, rem))
+    }
+}
+
+/// A rounding unit that is a power of ten (`1`, `100`, `0.01`, …), for splitting amounts
+/// into whole units with integer arithmetic.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct UnitPow10(Pow10Unit, i128);
+
+impl UnitPow10 {
+    /// `Some` when `unit = 10^e` for an integer `e` (with `|e| ≤ 28`).
+    pub(crate) fn of(unit: Decimal) -> Option<UnitPow10> {
+        let p = Pow10Unit::of(unit)?;
+        let mult = 10i128.checked_pow(p.e.unsigned_abs())?;
+        (p.e.abs() <= 28).then_some(UnitPow10(p, mult))
+    }
+
+    /// The exponent `e` of `unit = 10^e`.
+    pub(crate) fn exponent(self) -> i32 {
+        self.0.e
+    }
+
+    /// `(⌊q / unit⌋, r)` with `r` the remainder `q / unit − ⌊q / unit⌋` rounded half-to-even to
+    /// 18 decimal places, as a count of `10⁻¹⁸` — the same remainder [`largest_remainder`]
+    /// compares. `None` when out of range.
+    pub(crate) fn split(self, q: Decimal) -> Option<(i128, i128)> {
+        self.0.split_whole(q)
+    }
+
+    /// `k × unit` as a decimal; `None` when out of range.
+    pub(crate) fn amount(self, k: i128) -> Option<Decimal> {
+        let e = self.0.e;
+        if e >= 0 {
+            k.checked_mul(self.1)
                 .filter(|x| x.abs() <= MAX_MANTISSA)
                 .map(|x| Decimal::from_i128_with_scale(x, 0))
         } else {
-            (whole.abs() <= MAX_MANTISSA && -self.e <= 28).then(|| Decimal::from_i128_with_scale(whole, (-self.e) as u32))
-        };
-        floor.map(|f| Ok((f, rem)))
+            (k.abs() <= MAX_MANTISSA).then(|| Decimal::from_i128_with_scale(k, e.unsigned_abs()))
+        }
     }
 }
 

@@ -118,9 +118,9 @@ pub fn allocation_table(s: &Scenario, a: &Allocation) -> OutTable {
                 r.stage.to_string(),
                 r.kind.label().to_string(),
                 dec(r.amount),
-                share(r.share),
+                share(r.share()),
             ];
-            row.extend(r.contrib.iter().map(|c| dec(*c)));
+            row.extend(a.contrib(r).into_iter().map(dec));
             row.push(r.adjust.map(dec).unwrap_or_default());
             let flag = |b: bool| if b { "1" } else { "0" }.to_string();
             let is_alloc = matches!(r.kind, RowKind::Pool(_) | RowKind::Total);

@@ -430,7 +430,7 @@ fn engine(files: &SynthFiles) -> Option<BTreeMap<Key, Q>> {
     for r in &a.rows {
         let id = s.hierarchy.unit(r.unit).unwrap().id.clone();
         let label = match &r.kind {
-            RowKind::Pool(p) => p.clone(),
+            RowKind::Pool(p) => p.to_string(),
             k => k.label().to_string(),
         };
         if r.kind == RowKind::Total

@@ -53,12 +53,16 @@ proptest! {
         let a = allocate(&s).unwrap();
         // each pool split sums exactly to the pool, amounts are multiples of rounding
         for sp in &a.splits {
+            let w = sp.working(&s).unwrap();
+            prop_assert_eq!(&w.amounts, &sp.amounts, "the Decimal working gives the same amounts");
+            prop_assert_eq!(&w.floored, &sp.floored);
+            prop_assert_eq!(&w.capped, &sp.capped);
             let sum: Decimal = sp.amounts.iter().sum();
             prop_assert_eq!(sum, sp.amount);
             for (i, y) in sp.amounts.iter().enumerate() {
                 prop_assert_eq!((*y / s.rounding).fract(), Decimal::ZERO);
-                prop_assert!(*y >= sp.floors[i] - s.rounding, "floor");
-                if let Some(c) = sp.caps[i] { prop_assert!(*y <= c + s.rounding, "cap"); }
+                prop_assert!(*y >= w.floors[i] - s.rounding, "floor");
+                if let Some(c) = w.caps[i] { prop_assert!(*y <= c + s.rounding, "cap"); }
             }
         }
         // each stage hands out exactly what it received
@@ -70,7 +74,7 @@ proptest! {
         }
         // per-factor contributions add up to the amount
         for r in a.rows.iter().filter(|r| matches!(r.kind, RowKind::Pool(_))) {
-            prop_assert_eq!(r.contrib.iter().sum::<Decimal>(), r.amount);
+            prop_assert_eq!(a.contrib(r).iter().sum::<Decimal>(), r.amount);
         }
         // the floors of the bounded pools exist as configured
         if o.bounds { prop_assert!(matches!(s.stages[1].pools[0].floor, Some(Bound::Amount(_)))); }

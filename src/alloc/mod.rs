@@ -15,6 +15,7 @@
 //! recipients got plus the reserves plus what units with no recipients retained.
 
 pub mod clamp;
+mod fast;
 
 use crate::error::{Diagnostic, InputErrors, Location};
 use crate::money::{self, add, div, mul, sub, ArithError};
@@ -24,8 +25,8 @@ use rust_decimal::Decimal;
 /// What a row of the allocation is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowKind {
-    /// A recipient's amount from one pool (the pool id).
-    Pool(String),
+    /// A recipient's amount from one pool (the pool id, shared by the pool's rows).
+    Pool(std::sync::Arc<str>),
     /// A recipient's total for the stage.
     Total,
     /// What an allocating unit withheld.
@@ -59,13 +60,13 @@ pub struct AllocationRow {
     pub kind: RowKind,
     /// Amount, a multiple of `rounding` (reserves: whatever is left).
     pub amount: Decimal,
-    /// Share of the pool (pool rows), of the distributable amount (total rows) or of the amount
-    /// received (reserve and retained rows).
-    pub share: Decimal,
-    /// Part of `amount` attributable to each factor column ([`Allocation::factor_columns`]):
-    /// `amount × w_k s_ik / b_i`, the amount split in proportion to the factor terms before
-    /// adjustment, floors and caps; rounded to 0.01 so that the parts sum exactly to `amount`.
-    pub contrib: Vec<Decimal>,
+    /// What `amount` is a share of: the pool amount (pool rows), the distributable amount
+    /// (total rows) or the amount received (reserve and retained rows). See
+    /// [`AllocationRow::share`].
+    pub of: Decimal,
+    /// Where this row's contributions start in [`Allocation::contrib_cents`] (one per factor
+    /// column); read them with [`Allocation::contrib`].
+    pub contrib_at: usize,
     /// Adjustment coefficient `c_i` (pool rows).
     pub adjust: Option<Decimal>,
     /// Raised to the floor.
@@ -74,9 +75,78 @@ pub struct AllocationRow {
     pub capped: bool,
 }
 
-/// The exact working of one pool for one allocating unit: everything needed to explain it.
+/// One pool split for one allocating unit: who received what, and which bounds bound.
+/// [`PoolSplit::working`] recomputes the exact working behind it (factor shares, base and
+/// adjusted shares, exact amounts before rounding, floors and caps) for explanation, charts and
+/// the LP checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoolSplit {
+    /// 1-based stage.
+    pub stage: usize,
+    /// Pool index within the stage.
+    pub pool: usize,
+    /// The allocating unit.
+    pub from: usize,
+    /// The pool amount.
+    pub amount: Decimal,
+    /// Recipients (unit indices, ascending id).
+    pub recipients: Vec<usize>,
+    /// Adjustment coefficients `c_i`.
+    pub adjust: Vec<Decimal>,
+    /// Rounded amounts.
+    pub amounts: Vec<Decimal>,
+    /// Raised to the floor.
+    pub floored: Vec<bool>,
+    /// Cut to the cap.
+    pub capped: Vec<bool>,
+}
+
+impl PoolSplit {
+    /// The exact working of this split, recomputed with `Decimal` arithmetic (SPEC §3 steps
+    /// 2–6 for this allocating unit and pool); its amounts are this split's amounts.
+    pub fn working(&self, s: &Scenario) -> Result<PoolWorking, InputErrors> {
+        let st = s.stages.get(self.stage.wrapping_sub(1)).ok_or_else(|| bad_split(s))?;
+        let pool = st.pools.get(self.pool).ok_or_else(|| bad_split(s))?;
+        let candidates = s.hierarchy.descendants_at_level(self.from, &st.level);
+        split_pool(s, pool, self.stage, self.pool, self.from, self.amount, &candidates)
+    }
+
+    fn from_working(w: PoolWorking) -> PoolSplit {
+        PoolSplit {
+            stage: w.stage,
+            pool: w.pool,
+            from: w.from,
+            amount: w.amount,
+            recipients: w.recipients,
+            adjust: w.adjust,
+            amounts: w.amounts,
+            floored: w.floored,
+            capped: w.capped,
+        }
+    }
+}
+
+fn bad_split(s: &Scenario) -> InputErrors {
+    InputErrors::one(
+        Location::at(&s.toml_file, None, "stage"),
+        "internal error: a pool split that is not in this scenario",
+    )
+}
+
+impl AllocationRow {
+    /// The `share` column: `amount / of` (0 when `of` is 0).
+    pub fn share(&self) -> Decimal {
+        if self.of.is_zero() {
+            Decimal::ZERO
+        } else {
+            self.amount.checked_div(self.of).unwrap_or_default()
+        }
+    }
+}
+
+/// The exact working of one pool for one allocating unit: everything needed to explain it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolWorking {
     /// 1-based stage.
     pub stage: usize,
     /// Pool index within the stage.
@@ -119,11 +189,24 @@ pub struct Allocation {
     pub rows: Vec<AllocationRow>,
     /// Every pool split, for explanation, charts and the LP checks.
     pub splits: Vec<PoolSplit>,
+    /// The rows' contributions in cents, `factor_columns.len()` per row from its `contrib_at`
+    /// (one flat vector: a vector per row cost as much as the arithmetic).
+    pub contrib_cents: Vec<i128>,
     /// Per stage, the amount each unit received (index by unit), `None` if it received nothing.
     pub received: Vec<Vec<Option<Decimal>>>,
 }
 
 impl Allocation {
+    /// The part of a row's `amount` attributable to each factor column ([`Allocation::factor_columns`]):
+    /// `amount × w_k s_ik / b_i`, the amount split in proportion to the factor terms before
+    /// adjustment, floors and caps, rounded to 0.01 so that the parts sum exactly to `amount`
+    /// (total rows: the sums over the unit's pool rows; reserve and retained rows: zeros).
+    pub fn contrib(&self, r: &AllocationRow) -> Vec<Decimal> {
+        let n = self.factor_columns.len();
+        let cents = self.contrib_cents.get(r.contrib_at..r.contrib_at + n).unwrap_or(&[]);
+        cents.iter().map(|&c| from_cents(c)).collect()
+    }
+
     /// What each unit received in the last stage (`None` if not a recipient).
     pub fn final_amounts(&self) -> &[Option<Decimal>] {
         self.received.last().map(Vec::as_slice).unwrap_or(&[])
@@ -163,6 +246,8 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
     }
     let mut rows = Vec::new();
     let mut splits = Vec::new();
+    let mut contrib_cents: Vec<i128> = Vec::new();
+    let mut scratch = fast::Scratch::default();
     let mut received: Vec<Vec<Option<Decimal>>> = Vec::new();
     let mut errs = InputErrors::default();
     let mut holding: Vec<Option<Decimal>> = vec![None; n];
@@ -178,7 +263,9 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
         let mut pool_rows: Vec<Vec<AllocationRow>> = (0..st.pools.len()).map(|_| Vec::with_capacity(at_level)).collect();
         let mut total_rows = Vec::with_capacity(at_level);
         rows.reserve(at_level * (st.pools.len() + 1));
+        contrib_cents.reserve(at_level * (st.pools.len() + 1) * factor_columns.len());
         let mut reserve_rows = Vec::new();
+        let prepared: Vec<fast::PoolCols<'_>> = st.pools.iter().map(|q| fast::PoolCols::new(s, q)).collect();
         let mut allocators: Vec<usize> = (0..n).filter(|&i| holding.get(i).copied().flatten().is_some()).collect();
         allocators.sort_by(|&a, &b| h.unit(a).map(|u| u.id.as_bytes()).cmp(&h.unit(b).map(|u| u.id.as_bytes())));
         let mut stage_in = Decimal::ZERO;
@@ -195,8 +282,12 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
                         stage: stage_no,
                         kind: RowKind::Retained,
                         amount: a_p,
-                        share: Decimal::ONE,
-                        contrib: vec![Decimal::ZERO; factor_columns.len()],
+                        of: a_p,
+                        contrib_at: {
+                            let at = contrib_cents.len();
+                            contrib_cents.resize(at + factor_columns.len(), 0);
+                            at
+                        },
                         adjust: None,
                         floored: false,
                         capped: false,
@@ -205,13 +296,20 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
                 }
                 continue;
             }
-            match split_unit(s, st, stage_no, p, a_p, &recipients_all, &factor_columns) {
+            let ctx = StageCtx {
+                s,
+                st,
+                stage_no,
+                cols: &factor_columns,
+                prepared: &prepared,
+            };
+            let mut sinks = Sinks {
+                store: &mut contrib_cents,
+                rows: &mut pool_rows,
+                scratch: &mut scratch,
+            };
+            match split_unit(&ctx, p, a_p, &recipients_all, &mut sinks) {
                 Ok(out) => {
-                    for (q, r) in out.pool_rows.into_iter().enumerate() {
-                        if let Some(v) = pool_rows.get_mut(q) {
-                            v.extend(r);
-                        }
-                    }
                     for r in &out.total_rows {
                         if let Some(g) = got.get_mut(r.unit) {
                             *g = Some(r.amount);
@@ -251,27 +349,50 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
     errs.into_result(Allocation {
         factor_columns,
         rows,
+        contrib_cents,
         splits,
         received,
     })
 }
 
 struct UnitOut {
-    pool_rows: Vec<Vec<AllocationRow>>,
     total_rows: Vec<AllocationRow>,
     reserve_row: Option<AllocationRow>,
     splits: Vec<PoolSplit>,
 }
 
-fn split_unit(
-    s: &Scenario,
-    st: &Stage,
+/// What every allocating unit of a stage shares.
+struct StageCtx<'a> {
+    s: &'a Scenario,
+    st: &'a Stage,
     stage_no: usize,
-    p: usize,
-    a_p: Decimal,
-    recipients_all: &[usize],
-    cols: &[String],
-) -> Result<UnitOut, InputErrors> {
+    /// The allocation's factor columns.
+    cols: &'a [String],
+    /// The stage's pools' columns.
+    prepared: &'a [fast::PoolCols<'a>],
+}
+
+/// Where a stage's results go: contributions (cents), pool rows by pool, and the fast path's
+/// working vectors.
+struct Sinks<'a> {
+    store: &'a mut Vec<i128>,
+    rows: &'a mut [Vec<AllocationRow>],
+    scratch: &'a mut fast::Scratch,
+}
+
+fn split_unit(ctx: &StageCtx<'_>, p: usize, a_p: Decimal, recipients_all: &[usize], sinks: &mut Sinks<'_>) -> Result<UnitOut, InputErrors> {
+    let StageCtx {
+        s,
+        st,
+        stage_no,
+        cols,
+        prepared,
+    } = *ctx;
+    let Sinks {
+        store,
+        rows: out_rows,
+        scratch,
+    } = sinks;
     let mut errs = InputErrors::default();
     let stage_loc = || Location::at(&s.toml_file, st.line, st.key.clone());
     let distributable = money::mul(a_p, Decimal::ONE - st.reserve)
@@ -292,62 +413,113 @@ fn split_unit(
         .collect();
     let pool_amounts =
         money::largest_remainder_indexed(distributable, &quotas, s.rounding).map_err(|e| InputErrors::one(stage_loc(), e.to_string()))?;
-    let mut pool_rows = Vec::new();
-    let mut splits = Vec::new();
-    let mut totals: Vec<(Decimal, Vec<Decimal>, bool, bool)> =
-        vec![(Decimal::ZERO, vec![Decimal::ZERO; cols.len()], false, false); recipients_all.len()];
+    let mut splits = Vec::with_capacity(st.pools.len());
+    let ncols = cols.len();
+    // the total rows' contributions (cents), summed in place as the pool rows come
+    let tot_at = store.len();
+    store.resize(tot_at + recipients_all.len() * ncols, 0);
+    // per recipient: amount, floored, capped
+    let mut totals: Vec<(Decimal, bool, bool)> = vec![(Decimal::ZERO, false, false); recipients_all.len()];
     for (qi, (pool, &amount)) in st.pools.iter().zip(&pool_amounts).enumerate() {
-        match split_pool_terms(s, pool, stage_no, qi, p, amount, recipients_all) {
-            Ok((sp, terms)) => {
-                let nf = pool.factors.len();
-                // position of each factor in the allocation's factor columns
-                let fcol: Vec<Option<usize>> = pool.factors.iter().map(|f| cols.iter().position(|c| c == &f.column)).collect();
-                let mut rows = Vec::with_capacity(sp.recipients.len());
-                // the pool's recipients are a subsequence of `recipients_all` (same order)
-                let mut cursor = 0usize;
-                for (j, &u) in sp.recipients.iter().enumerate() {
-                    let amt = sp.amounts.get(j).copied().unwrap_or_default();
-                    let b = sp.base.get(j).copied().unwrap_or_default();
-                    let row_terms = terms.get(j * nf..(j + 1) * nf).unwrap_or(&[]);
-                    let contrib = contributions(row_terms, b, amt, &fcol, cols.len()).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
-                    let share = if amount.is_zero() {
-                        Decimal::ZERO
-                    } else {
-                        div(amt, amount).map_err(|e| InputErrors::from(arith(s, pool, e)))?
-                    };
-                    let row = AllocationRow {
-                        unit: u,
-                        from: p,
-                        stage: stage_no,
-                        kind: RowKind::Pool(pool.id.clone()),
-                        amount: amt,
-                        share,
-                        contrib,
-                        adjust: sp.adjust.get(j).copied(),
-                        floored: sp.floored.get(j).copied().unwrap_or(false),
-                        capped: sp.capped.get(j).copied().unwrap_or(false),
-                    };
-                    while recipients_all.get(cursor).is_some_and(|&x| x != u) {
-                        cursor += 1;
-                    }
-                    if let Some(t) = totals.get_mut(cursor) {
-                        t.0 += row.amount;
-                        for (a, b) in t.1.iter_mut().zip(&row.contrib) {
-                            *a += *b;
-                        }
-                        t.2 |= row.floored;
-                        t.3 |= row.capped;
-                    }
-                    rows.push(row);
+        // position of each factor in the allocation's factor columns
+        let fcol: Vec<Option<usize>> = pool.factors.iter().map(|f| cols.iter().position(|c| c == &f.column)).collect();
+        let nf = pool.factors.len();
+        let pool_id: std::sync::Arc<str> = std::sync::Arc::from(pool.id.as_str());
+        // the certified f64 path decides when it can; the Decimal path otherwise (and reports
+        // the errors); contributions the f64 terms cannot certify use the Decimal terms
+        let fast = prepared
+            .get(qi)
+            .and_then(|pc| fast::split(s, pool, pc, amount, recipients_all, scratch));
+        let mut exact: Option<(PoolWorking, Vec<Decimal>)> = None;
+        let sp = match fast {
+            Some(f) => Decided::Fast(f),
+            None => match split_pool_terms(s, pool, stage_no, qi, p, amount, recipients_all) {
+                Ok((w, terms)) => {
+                    let d = Decided::Exact(PoolSplit::from_working(w.clone()));
+                    exact = Some((w, terms));
+                    d
                 }
-                pool_rows.push(rows);
-                splits.push(sp);
+                Err(e) => {
+                    errs.extend(e);
+                    continue;
+                }
+            },
+        };
+        let (recipients, amounts, adjust, floored, capped) = sp.parts();
+        let mut no_rows = Vec::new();
+        let rows = match out_rows.get_mut(qi) {
+            Some(r) => r,
+            None => &mut no_rows,
+        };
+        // the pool's recipients are a subsequence of `recipients_all` (same order)
+        let mut cursor = 0usize;
+        for (j, &u) in recipients.iter().enumerate() {
+            let amt = amounts.get(j).copied().unwrap_or_default();
+            let at = store.len();
+            store.resize(at + ncols, 0);
+            let mut cents = [0i64; MAX_TERMS];
+            let certified = match &sp {
+                Decided::Fast(f) => {
+                    let t = f.terms.get(j * nf..(j + 1) * nf).unwrap_or(&[]);
+                    let b = f.base.get(j).copied().unwrap_or(0.0);
+                    amt.is_zero() || contributions_from_f64(t, b, f.ratio_err, amt, &mut cents).is_some()
+                }
+                Decided::Exact(_) => false,
+            };
+            if certified {
+                if !amt.is_zero() {
+                    for (pos, &c) in fcol.iter().zip(cents.iter()) {
+                        if let Some(o) = pos.and_then(|p| store.get_mut(at + p)) {
+                            *o = i128::from(c);
+                        }
+                    }
+                }
+            } else {
+                if exact.is_none() {
+                    exact = Some(split_pool_terms(s, pool, stage_no, qi, p, amount, recipients_all)?);
+                }
+                let (w, terms) = exact.as_ref().ok_or_else(|| bad_split(s))?;
+                let b = w.base.get(j).copied().unwrap_or_default();
+                let row_terms = terms.get(j * nf..(j + 1) * nf).unwrap_or(&[]);
+                let parts = contributions(row_terms, b, amt, &fcol, ncols).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
+                for (k, part) in parts.into_iter().enumerate() {
+                    let c = to_cents(part).ok_or_else(|| InputErrors::from(arith(s, pool, ArithError("contribution in cents"))))?;
+                    if let Some(o) = store.get_mut(at + k) {
+                        *o = c;
+                    }
+                }
             }
-            Err(e) => {
-                errs.extend(e);
-                pool_rows.push(Vec::new());
+            let fl = floored.get(j).copied().unwrap_or(false);
+            let cp = capped.get(j).copied().unwrap_or(false);
+            while recipients_all.get(cursor).is_some_and(|&x| x != u) {
+                cursor += 1;
             }
+            if let Some(t) = totals.get_mut(cursor) {
+                t.0 += amt;
+                t.1 |= fl;
+                t.2 |= cp;
+                let dst = tot_at + cursor * ncols;
+                for k in 0..ncols {
+                    let c = store.get(at + k).copied().unwrap_or(0);
+                    if let Some(o) = store.get_mut(dst + k) {
+                        *o += c;
+                    }
+                }
+            }
+            rows.push(AllocationRow {
+                unit: u,
+                from: p,
+                stage: stage_no,
+                kind: RowKind::Pool(pool_id.clone()),
+                amount: amt,
+                of: amount,
+                contrib_at: at,
+                adjust: adjust.get(j).copied(),
+                floored: fl,
+                capped: cp,
+            });
         }
+        splits.push(sp.into_split(stage_no, qi, p, amount));
     }
     if !errs.is_empty() {
         return Err(errs);
@@ -355,41 +527,94 @@ fn split_unit(
     let total_rows = recipients_all
         .iter()
         .zip(totals)
-        .map(|(&u, (amount, contrib, floored, capped))| AllocationRow {
+        .enumerate()
+        .map(|(i, (&u, (amount, floored, capped)))| AllocationRow {
             unit: u,
             from: p,
             stage: stage_no,
             kind: RowKind::Total,
-            share: if distributable.is_zero() {
-                Decimal::ZERO
-            } else {
-                div(amount, distributable).unwrap_or_default()
-            },
+            of: distributable,
             amount,
-            contrib,
+            contrib_at: tot_at + i * ncols,
             adjust: None,
             floored,
             capped,
         })
         .collect();
-    let reserve_row = (!reserve.is_zero()).then(|| AllocationRow {
-        unit: p,
-        from: p,
-        stage: stage_no,
-        kind: RowKind::Reserve,
-        amount: reserve,
-        share: div(reserve, a_p).unwrap_or_default(),
-        contrib: vec![Decimal::ZERO; cols.len()],
-        adjust: None,
-        floored: false,
-        capped: false,
+    let reserve_row = (!reserve.is_zero()).then(|| {
+        let at = store.len();
+        store.resize(at + ncols, 0);
+        AllocationRow {
+            unit: p,
+            from: p,
+            stage: stage_no,
+            kind: RowKind::Reserve,
+            amount: reserve,
+            of: a_p,
+            contrib_at: at,
+            adjust: None,
+            floored: false,
+            capped: false,
+        }
     });
     Ok(UnitOut {
-        pool_rows,
         total_rows,
         reserve_row,
         splits,
     })
+}
+
+/// Recipients, amounts, adjustment coefficients, floored and capped flags of a split.
+type Parts<'a> = (&'a [usize], &'a [Decimal], &'a [Decimal], &'a [bool], &'a [bool]);
+
+/// A pool split as decided by the certified `f64` path or by the `Decimal` path.
+enum Decided {
+    Fast(fast::FastSplit),
+    Exact(PoolSplit),
+}
+
+impl Decided {
+    /// Recipients, amounts, adjustment coefficients, floored and capped flags.
+    fn parts(&self) -> Parts<'_> {
+        match self {
+            Decided::Fast(f) => (&f.recipients, &f.amounts, &f.adjust, &f.floored, &f.capped),
+            Decided::Exact(x) => (&x.recipients, &x.amounts, &x.adjust, &x.floored, &x.capped),
+        }
+    }
+
+    fn into_split(self, stage: usize, pool: usize, from: usize, amount: Decimal) -> PoolSplit {
+        match self {
+            Decided::Fast(f) => PoolSplit {
+                stage,
+                pool,
+                from,
+                amount,
+                recipients: f.recipients,
+                adjust: f.adjust,
+                amounts: f.amounts,
+                floored: f.floored,
+                capped: f.capped,
+            },
+            Decided::Exact(x) => x,
+        }
+    }
+}
+
+/// A multiple of 0.01 as a whole number of cents (`None` if it is not one).
+fn to_cents(d: Decimal) -> Option<i128> {
+    let d = if d.scale() > 2 { d.normalize() } else { d };
+    let scale = d.scale();
+    if scale > 2 {
+        return None;
+    }
+    d.mantissa().checked_mul(10i128.pow(2 - scale))
+}
+
+/// `c` cents as a decimal (saturating at `Decimal`'s range, which sums of amounts that fit
+/// cannot reach).
+fn from_cents(c: i128) -> Decimal {
+    const MAX: i128 = 79_228_162_514_264_337_593_543_950_335;
+    Decimal::from_i128_with_scale(c.clamp(-MAX, MAX), 2)
 }
 
 /// Splits the amount among factor columns in proportion to the terms `w_k s_ik` of
@@ -400,7 +625,7 @@ fn split_unit(
 /// factor among the allocation's `ncols` factor columns.
 fn contributions(terms: &[Decimal], b: Decimal, amount: Decimal, fcol: &[Option<usize>], ncols: usize) -> Result<Vec<Decimal>, ArithError> {
     let mut out = vec![Decimal::ZERO; ncols];
-    let mut cents = [0i64; 64];
+    let mut cents = [0i64; MAX_TERMS];
     if contributions_f64(terms, b, amount, &mut cents) {
         for (pos, &c) in fcol.iter().zip(cents.iter()) {
             if let Some(o) = pos.and_then(|p| out.get_mut(p)) {
@@ -467,12 +692,70 @@ pub(crate) fn dec_f64(d: Decimal) -> f64 {
 /// every unusual case, the answer is `false` and the caller uses the exact path. Terms that are
 /// exactly `0` or exactly `b_i` have exact quotas `0` and `A`. The parts are written to `cents`
 /// (in cents, one per term).
-fn contributions_f64(terms: &[Decimal], b: Decimal, amount: Decimal, cents_out: &mut [i64; 64]) -> bool {
+fn contributions_f64(terms: &[Decimal], b: Decimal, amount: Decimal, cents_out: &mut [i64; MAX_TERMS]) -> bool {
     contributions_f64_inner(terms, b, amount, cents_out).is_some()
 }
 
-fn contributions_f64_inner(terms: &[Decimal], b: Decimal, amount: Decimal, floors: &mut [i64; 64]) -> Option<()> {
-    if b <= Decimal::ZERO || amount <= Decimal::ZERO || terms.len() > 64 {
+fn contributions_f64_inner(terms: &[Decimal], b: Decimal, amount: Decimal, floors: &mut [i64; MAX_TERMS]) -> Option<()> {
+    if b <= Decimal::ZERO || terms.len() > MAX_TERMS {
+        return None;
+    }
+    let bf = dec_f64(b);
+    let mut ratios = [(0f64, RatioKind::Approx); MAX_TERMS];
+    for (r, ws) in ratios.iter_mut().zip(terms) {
+        *r = if ws.is_zero() {
+            (0.0, RatioKind::Zero)
+        } else if *ws == b {
+            (1.0, RatioKind::Whole)
+        } else {
+            (dec_f64(*ws) / bf, RatioKind::Approx)
+        };
+    }
+    cents_certified(amount, ratios.get(..terms.len())?, 1e-13, floors)
+}
+
+/// The contribution parts in cents from `f64` terms `w_k s_ik` and base share `b_i` whose
+/// ratios are known within the relative error `ratio_err` (see [`fast`]): the same parts as
+/// [`contributions_exact`] on the exact terms when the decision is certain, else `None`.
+fn contributions_from_f64(terms: &[f64], b: f64, ratio_err: f64, amount: Decimal, floors: &mut [i64; MAX_TERMS]) -> Option<()> {
+    if b.is_nan() || b <= 0.0 || terms.len() > MAX_TERMS {
+        return None;
+    }
+    let nonzero = terms.iter().filter(|t| **t != 0.0).count();
+    let mut ratios = [(0f64, RatioKind::Approx); MAX_TERMS];
+    for (r, &t) in ratios.iter_mut().zip(terms) {
+        // the terms are non-negative and exactly zero only when the exact term is
+        *r = if t == 0.0 {
+            (0.0, RatioKind::Zero)
+        } else if nonzero == 1 {
+            (1.0, RatioKind::Whole)
+        } else {
+            (t / b, RatioKind::Approx)
+        };
+    }
+    cents_certified(amount, ratios.get(..terms.len())?, ratio_err + 4.0 * f64::EPSILON, floors)
+}
+
+/// Most factors in a pool whose contributions the `f64` path decides (more go to the
+/// `Decimal` path).
+const MAX_TERMS: usize = 16;
+
+/// How a contribution ratio `w_k s_ik / b_i` is known.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RatioKind {
+    /// Within the stated relative error.
+    Approx,
+    /// Exactly `0`.
+    Zero,
+    /// Exactly `1` (the only non-zero term).
+    Whole,
+}
+
+/// Splits `amount` into cents by the ratios (largest remainder, ties by position) when every
+/// floor and the choice of the remainders that get a cent are certain given that each quota
+/// `A r_k` (`A` = amount in cents) is within `A × rel` of the exact one; else `None`.
+fn cents_certified(amount: Decimal, ratios: &[(f64, RatioKind)], rel: f64, floors: &mut [i64; MAX_TERMS]) -> Option<()> {
+    if amount <= Decimal::ZERO || ratios.len() > MAX_TERMS {
         return None;
     }
     // amount in cents, an integer below 2^53 (so exact in f64)
@@ -491,28 +774,28 @@ fn contributions_f64_inner(terms: &[Decimal], b: Decimal, amount: Decimal, floor
         return None;
     }
     let a = cents as f64;
-    let margin = a * 1e-13;
-    let bf = dec_f64(b);
-    let n = terms.len();
-    let mut rems = [0f64; 64];
-    let mut margins = [0f64; 64];
+    let margin = a * rel;
+    let n = ratios.len();
+    let mut rems = [0f64; MAX_TERMS];
+    let mut margins = [0f64; MAX_TERMS];
     let mut floor_sum: i128 = 0;
-    for (k, ws) in terms.iter().enumerate() {
-        let (fl, rem, mk) = if ws.is_zero() {
-            (0i64, 0.0, 0.0)
-        } else if *ws == b {
-            (cents as i64, 0.0, 0.0)
-        } else {
-            let q = a * (dec_f64(*ws) / bf);
-            if !(q >= 0.0 && q <= a) {
-                return None;
+    for (k, &(r, kind)) in ratios.iter().enumerate() {
+        let (fl, rem, mk) = match kind {
+            RatioKind::Zero => (0i64, 0.0, 0.0),
+            RatioKind::Whole => (cents as i64, 0.0, 0.0),
+            RatioKind::Approx => {
+                let q = a * r;
+                if !(q >= 0.0 && q <= a) {
+                    return None;
+                }
+                // q ≥ 0 and below 2^53: truncation is the floor
+                let fl = q as i64;
+                let rem = q - fl as f64;
+                if rem <= margin || rem >= 1.0 - margin {
+                    return None;
+                }
+                (fl, rem, margin)
             }
-            let fl = q.floor();
-            let rem = q - fl;
-            if rem <= margin || rem >= 1.0 - margin {
-                return None;
-            }
-            (fl as i64, rem, margin)
         };
         *floors.get_mut(k)? = fl;
         *rems.get_mut(k)? = rem;
@@ -524,32 +807,25 @@ fn contributions_f64_inner(terms: &[Decimal], b: Decimal, amount: Decimal, floor
         return None;
     }
     let left = left as usize;
-    let mut order_buf = [0usize; 64];
-    for (i, o) in order_buf.iter_mut().enumerate() {
-        *o = i;
+    if left == 0 {
+        return Some(());
     }
-    let order = order_buf.get_mut(..n)?;
-    order.sort_unstable_by(|&x, &y| {
-        let (rx, ry) = (rems.get(x).copied().unwrap_or(0.0), rems.get(y).copied().unwrap_or(0.0));
-        ry.total_cmp(&rx).then(x.cmp(&y))
-    });
-    if left > 0 && left < n {
-        let lo_in = order
-            .get(..left)?
-            .iter()
-            .map(|&i| rems.get(i).copied().unwrap_or(0.0) - margins.get(i).copied().unwrap_or(0.0))
-            .fold(f64::INFINITY, f64::min);
-        let hi_out = order
-            .get(left..)?
-            .iter()
-            .map(|&i| rems.get(i).copied().unwrap_or(0.0) + margins.get(i).copied().unwrap_or(0.0))
-            .fold(f64::NEG_INFINITY, f64::max);
-        if lo_in <= hi_out {
-            return None;
+    // the `left` largest remainders get a cent (ties by position): term k is chosen when fewer
+    // than `left` terms rank above it; a handful of terms, so counting beats sorting
+    let (rems, margins) = (rems.get(..n)?, margins.get(..n)?);
+    let mut lo_in = f64::INFINITY;
+    let mut hi_out = f64::NEG_INFINITY;
+    for (k, (&rk, &mk)) in rems.iter().zip(margins).enumerate() {
+        let above = rems.iter().enumerate().filter(|&(j, &rj)| rj > rk || (rj == rk && j < k)).count();
+        if above < left {
+            *floors.get_mut(k)? += 1;
+            lo_in = lo_in.min(rk - mk);
+        } else {
+            hi_out = hi_out.max(rk + mk);
         }
     }
-    for &i in order.get(..left)? {
-        *floors.get_mut(i)? += 1;
+    if left < n && lo_in <= hi_out {
+        return None;
     }
     Some(())
 }
@@ -623,7 +899,7 @@ pub fn split_pool(
     from: usize,
     amount: Decimal,
     candidates: &[usize],
-) -> Result<PoolSplit, InputErrors> {
+) -> Result<PoolWorking, InputErrors> {
     split_pool_terms(s, pool, stage, pool_index, from, amount, candidates).map(|(sp, _)| sp)
 }
 
@@ -637,7 +913,7 @@ fn split_pool_terms(
     from: usize,
     amount: Decimal,
     candidates: &[usize],
-) -> Result<(PoolSplit, Vec<Decimal>), InputErrors> {
+) -> Result<(PoolWorking, Vec<Decimal>), InputErrors> {
     let h = &s.hierarchy;
     let ft = &s.factors;
     let mut errs = InputErrors::default();
@@ -854,7 +1130,7 @@ fn split_pool_terms(
     let shares: Vec<Vec<Decimal>> = (0..r)
         .map(|j| shares_by_factor.iter().map(|sh| sh.get(j).copied().unwrap_or_default()).collect())
         .collect();
-    let split = PoolSplit {
+    let split = PoolWorking {
         stage,
         pool: pool_index,
         from,
@@ -910,7 +1186,7 @@ mod tests {
         for _ in 0..20_000 {
             let (terms, b, amount) = case(&mut rng);
             let exact = contributions_exact(&terms, b, amount).unwrap();
-            let mut cents = [0i64; 64];
+            let mut cents = [0i64; MAX_TERMS];
             if contributions_f64(&terms, b, amount, &mut cents) {
                 fast += 1;
                 let f: Vec<Decimal> = cents[..terms.len()].iter().map(|&c| Decimal::new(c, 2)).collect();
@@ -925,7 +1201,7 @@ mod tests {
 
     #[test]
     fn contributions_of_a_single_factor_and_of_zero_terms_are_exact() {
-        let mut cents = [0i64; 64];
+        let mut cents = [0i64; MAX_TERMS];
         assert!(contributions_f64(&[dec!(0.3), dec!(0)], dec!(0.3), dec!(1234.56), &mut cents));
         assert_eq!(cents[..2], [123_456, 0]);
     }
@@ -949,5 +1225,86 @@ mod tests {
             factor_shares(&[dec!(1), dec!(0)], Transform::Inverse),
             Err(ShareError::NotPositive(1))
         );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod fast_path_tests {
+    use super::*;
+    use crate::synth::{scenario, SynthOptions};
+    use rust_decimal_macros::dec;
+
+    /// Every pool split the certified f64 path decided is the Decimal path's split (amounts,
+    /// flags, adjustment) and every row's contributions are the Decimal path's; and the f64
+    /// path decides almost every pool of realistic scenarios (else it would be dead weight).
+    #[test]
+    fn certified_splits_equal_the_decimal_splits() {
+        let mut decided = 0usize;
+        let mut pools = 0usize;
+        for (seed, rounding, bounds, reserve, total) in [
+            (1u64, dec!(1), true, dec!(0.02), dec!(3000000000)),
+            (2, dec!(100), true, dec!(0), dec!(3000000000)),
+            (3, dec!(0.01), false, dec!(0.05), dec!(123456789.12)),
+            (4, dec!(1000), true, dec!(0.01), dec!(100000000000)),
+            (5, dec!(10), true, dec!(0), dec!(987654321)),
+        ] {
+            let s = scenario(&SynthOptions {
+                cities: 12,
+                counties: 140,
+                seed,
+                rounding,
+                bounds,
+                reserve,
+                total,
+            })
+            .unwrap();
+            let a = allocate(&s).unwrap();
+            let mut scratch = fast::Scratch::default();
+            for sp in &a.splits {
+                let st = &s.stages[sp.stage - 1];
+                let pool = &st.pools[sp.pool];
+                let pc = fast::PoolCols::new(&s, pool);
+                let candidates = s.hierarchy.descendants_at_level(sp.from, &st.level);
+                pools += 1;
+                let w = sp.working(&s).unwrap();
+                if let Some(f) = fast::split(&s, pool, &pc, sp.amount, &candidates, &mut scratch) {
+                    decided += 1;
+                    assert_eq!(f.recipients, w.recipients);
+                    assert_eq!(f.amounts, w.amounts, "seed {seed}");
+                    assert_eq!(f.floored, w.floored);
+                    assert_eq!(f.capped, w.capped);
+                    assert_eq!(f.adjust, w.adjust);
+                }
+                assert_eq!(sp.amounts, w.amounts);
+            }
+            // contributions of pool rows: recompute with the Decimal terms
+            for sp in &a.splits {
+                let st = &s.stages[sp.stage - 1];
+                let pool = &st.pools[sp.pool];
+                let candidates = s.hierarchy.descendants_at_level(sp.from, &st.level);
+                let (w, terms) = split_pool_terms(&s, pool, sp.stage, sp.pool, sp.from, sp.amount, &candidates).unwrap();
+                let nf = pool.factors.len();
+                let fcol: Vec<Option<usize>> = pool
+                    .factors
+                    .iter()
+                    .map(|f| a.factor_columns.iter().position(|c| c == &f.column))
+                    .collect();
+                for (j, &u) in w.recipients.iter().enumerate() {
+                    let row = a
+                        .rows
+                        .iter()
+                        .find(|r| r.unit == u && r.stage == sp.stage && r.kind.label() == pool.id)
+                        .unwrap();
+                    let want = contributions_exact(&terms[j * nf..(j + 1) * nf], w.base[j], w.amounts[j]).unwrap();
+                    let got = a.contrib(row);
+                    for (k, c) in fcol.iter().enumerate() {
+                        assert_eq!(got[c.unwrap()], want[k], "seed {seed} unit {u} factor {k}");
+                    }
+                }
+            }
+        }
+        eprintln!("the f64 path decided {decided} of {pools} pools");
+        assert!(decided * 10 >= pools * 9, "the f64 path decided {decided} of {pools} pools");
     }
 }

@@ -234,7 +234,7 @@ pub fn read_actual(t: &Table, s: &Scenario) -> Result<Vec<ActualRow>, InputError
 
 fn label(kind: &RowKind) -> Option<&str> {
     match kind {
-        RowKind::Pool(id) => Some(id),
+        RowKind::Pool(id) => Some(&**id),
         RowKind::Total => Some("total"),
         RowKind::Reserve => Some("reserve"),
         RowKind::Retained => None,

@@ -150,7 +150,8 @@ pub fn pool_shares(s: &Scenario, pool: &Pool, split: &PoolSplit) -> Result<PoolS
         .map(|&u| s.hierarchy.unit(u).map(|x| x.id.clone()).unwrap_or_default())
         .collect();
     let names = pool.factors.iter().map(|f| f.column.clone()).collect();
-    let shares = split.shares.iter().map(|row| row.iter().map(|x| to_f64(*x)).collect()).collect();
+    let working = split.working(s)?;
+    let shares = working.shares.iter().map(|row| row.iter().map(|x| to_f64(*x)).collect()).collect();
     let adjust = pool.adjust.as_ref().map(|_| split.adjust.iter().map(|x| to_f64(*x)).collect());
     PoolShares::new(ids, names, shares, adjust, to_f64(split.amount)).map_err(|e| lp_err(s, "pool shares", e))
 }
@@ -540,6 +541,7 @@ pub fn run_infer(
     let mut missing = Vec::new();
     let mut abs = f64::INFINITY;
     for sp in &sel.splits {
+        let w = sp.working(s)?;
         let mut amounts = Vec::new();
         let mut adjust = Vec::new();
         let mut keep = Vec::new();
@@ -554,8 +556,8 @@ pub fn run_infer(
                     let near = |b: Option<Decimal>| b.is_some_and(|b| (b - *v).abs() <= s.rounding);
                     let pinned = sp.floored.get(j).copied().unwrap_or(false)
                         || sp.capped.get(j).copied().unwrap_or(false)
-                        || near(sp.floors.get(j).copied().filter(|f| !f.is_zero()))
-                        || near(sp.caps.get(j).copied().flatten());
+                        || near(w.floors.get(j).copied().filter(|f| !f.is_zero()))
+                        || near(w.caps.get(j).copied().flatten());
                     if pinned {
                         excluded.push(id);
                     } else {
@@ -579,7 +581,7 @@ pub fn run_infer(
             .collect();
         for (j, id) in keep {
             let pos = with_data.iter().position(|&x| x == j);
-            if let (Some(p), Some(row)) = (pos, sp.shares.get(j)) {
+            if let (Some(p), Some(row)) = (pos, w.shares.get(j)) {
                 ids.push(id);
                 shares.push(row.iter().map(|x| to_f64(*x)).collect::<Vec<_>>());
                 a_shares.push(adj.get(p).copied().unwrap_or(f64::NAN));

@@ -143,13 +143,22 @@ pub struct Stage {
 
 /// The factor table: for every unit of the hierarchy, its row of `factors.csv` (if any), with
 /// numeric columns parsed on demand and every bad cell reported with its location.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct FactorTable {
     /// The raw table.
     pub table: Table,
     /// For each unit index of the hierarchy, the index of its row in `table.rows`.
     pub row_of_unit: Vec<Option<usize>>,
     numeric: HashMap<String, Vec<Option<Decimal>>>,
+    /// The parsed columns as `f64` (NaN where empty), for the allocation's certified fast path.
+    numeric_f64: HashMap<String, Vec<f64>>,
+}
+
+/// Equal when the table and the parsed columns are (the `f64` images follow from those).
+impl PartialEq for FactorTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.table == other.table && self.row_of_unit == other.row_of_unit && self.numeric == other.numeric
+    }
 }
 
 impl FactorTable {
@@ -180,6 +189,7 @@ impl FactorTable {
             table,
             row_of_unit,
             numeric: HashMap::new(),
+            numeric_f64: HashMap::new(),
         })
     }
 
@@ -208,6 +218,8 @@ impl FactorTable {
             }
         }
         if errs.is_empty() {
+            let approx = vals.iter().map(|v| v.map_or(f64::NAN, crate::alloc::dec_f64)).collect();
+            self.numeric_f64.insert(name.to_string(), approx);
             self.numeric.insert(name.to_string(), vals);
         }
         errs.into_result(())
@@ -223,6 +235,7 @@ impl FactorTable {
             table: self.table.clone(),
             row_of_unit: self.row_of_unit.clone(),
             numeric: HashMap::new(),
+            numeric_f64: HashMap::new(),
         };
         copy.parse_column(name, warnings)?;
         Ok(copy.numeric.remove(name).unwrap_or_default())
@@ -231,6 +244,12 @@ impl FactorTable {
     /// Values of a parsed column by unit index (see [`FactorTable::parse_column`]).
     pub fn column(&self, name: &str) -> Option<&[Option<Decimal>]> {
         self.numeric.get(name).map(Vec::as_slice)
+    }
+
+    /// A parsed column as `f64` by unit index (NaN where empty), each value within 1.5 units
+    /// in the last place of the exact decimal ([`crate::alloc::dec_f64`]).
+    pub fn column_f64(&self, name: &str) -> Option<&[f64]> {
+        self.numeric_f64.get(name).map(Vec::as_slice)
     }
 
     /// The value of a parsed column for one unit.

@@ -92,7 +92,7 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<StepOutput, InputErrors> {
     for r in alloc.rows.iter().filter(|r| r.stage == stage) {
         match &r.kind {
             RowKind::Pool(p) => {
-                let e = by_pool.entry((r.unit, p.clone())).or_default();
+                let e = by_pool.entry((r.unit, p.to_string())).or_default();
                 *e = e.saturating_add(r.amount);
             }
             RowKind::Total if !r.amount.is_zero() => {

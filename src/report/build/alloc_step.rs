@@ -65,7 +65,7 @@ pub(super) fn stage_views(s: &Scenario, a: &Allocation) -> Vec<StageView> {
         for r in a.rows.iter().filter(|r| r.stage == stage) {
             match &r.kind {
                 RowKind::Pool(id) => {
-                    let e = by_pool.entry((r.unit, id.as_str())).or_default();
+                    let e = by_pool.entry((r.unit, &**id)).or_default();
                     *e = e.saturating_add(r.amount);
                 }
                 RowKind::Total => {
@@ -74,8 +74,8 @@ pub(super) fn stage_views(s: &Scenario, a: &Allocation) -> Vec<StageView> {
                         v.recipients.push(Recipient {
                             unit: r.unit,
                             amount: r.amount,
-                            share: r.share,
-                            contrib: r.contrib.clone(),
+                            share: r.share(),
+                            contrib: a.contrib(r),
                             floored: r.floored,
                             capped: r.capped,
                             pools: Vec::new(),
