@@ -1,8 +1,10 @@
-//! `fundsim synth --counties N --cities M --seed S --out DIR`: a complete synthetic scenario.
+//! `fundsim synth --counties N --cities M --seed S --out DIR`: a complete synthetic scenario
+//! folder (see [`fundsim::synth::folder`]): `scenario.toml`, `units.csv`, `factors.csv`,
+//! `plan.csv`, `survey.csv`, `actual.csv`, `households.csv`, `payments.csv` and `planted.csv`.
 
 use super::write::Outputs;
 use super::CliError;
-use fundsim::synth::{files, SynthOptions};
+use fundsim::synth::{folder, FolderOptions, SynthOptions, DEFAULT_HOUSEHOLDS_PER_COUNTY, MAX_HOUSEHOLDS_PER_COUNTY};
 use std::path::PathBuf;
 
 /// Arguments of `synth`.
@@ -17,6 +19,10 @@ pub struct Args {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Households in the register (households.csv); the ledger (payments.csv) has about 4.5
+    /// payments per household. Default: 10 per county. 0: no register or ledger.
+    #[arg(long)]
+    ledger_households: Option<usize>,
     /// Output folder (the new scenario).
     #[arg(long)]
     out: PathBuf,
@@ -30,23 +36,36 @@ pub fn run(a: Args) -> Result<(), CliError> {
             a.cities, a.counties
         )));
     }
+    let max = a.counties.saturating_mul(MAX_HOUSEHOLDS_PER_COUNTY);
+    if a.ledger_households.is_some_and(|n| n > max) {
+        return Err(CliError::Usage(format!(
+            "--ledger-households: at most {MAX_HOUSEHOLDS_PER_COUNTY} per county ({max} for {} counties)",
+            a.counties
+        )));
+    }
     let o = SynthOptions {
         cities: a.cities,
         counties: a.counties,
         seed: a.seed,
         ..Default::default()
     };
-    let f = files(&o);
+    let f = folder(
+        &o,
+        &FolderOptions {
+            ledger_households: a.ledger_households,
+        },
+    )?;
     let mut out = Outputs::default();
-    out.add("scenario.toml", f.scenario_toml.into_bytes());
-    out.add("units.csv", f.units_csv.into_bytes());
-    out.add("factors.csv", f.factors_csv.into_bytes());
+    for (name, text) in f.files() {
+        out.add(name, text.as_bytes().to_vec());
+    }
     let written = out.commit(&a.out, &[])?;
     println!(
-        "synthetic scenario: {} cities, {} counties, seed {} → {}",
+        "synthetic scenario: {} cities, {} counties, seed {}, {} households in the register → {}",
         a.cities,
         a.counties,
         a.seed,
+        a.ledger_households.unwrap_or(a.counties * DEFAULT_HOUSEHOLDS_PER_COUNTY),
         a.out.display()
     );
     for w in written {

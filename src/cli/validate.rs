@@ -13,7 +13,7 @@ pub struct Args {
 
 /// Runs `validate`.
 pub fn run(a: Args) -> Result<(), CliError> {
-    let s = common::load(&a.common)?;
+    let s = common::load_full(&a.common)?;
     let alloc = fundsim::alloc::allocate(&s)?;
     let h = &s.hierarchy;
     let mut levels: Vec<(String, usize)> = Vec::new();

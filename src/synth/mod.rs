@@ -3,6 +3,16 @@
 //! capacity, a deep-poverty tail — and a two-stage formula with floors, caps, an eligibility
 //! flag, an adjustment coefficient and a reserve. Used by the property tests, the benchmarks and
 //! `fundsim synth`. Same options, same files, byte for byte.
+//!
+//! [`files`] writes the core of a scenario (formula, hierarchy, factor data); [`folder`] a
+//! complete folder on which every command runs: plan, survey samples, a published
+//! distribution with planted misallocations, a household register and payment ledger with
+//! planted irregularities, and `planted.csv` listing them.
+
+mod folder;
+mod ledger;
+
+pub use folder::{folder, FolderOptions, SynthFolder, DEFAULT_HOUSEHOLDS_PER_COUNTY, MAX_HOUSEHOLDS_PER_COUNTY, YEAR};
 
 use crate::error::InputErrors;
 use crate::scenario::{from_sources, Scenario};
@@ -69,7 +79,13 @@ pub const FACTOR_COLUMNS: [&str; 8] = [
     "perf_score",
 ];
 
+/// One generated county, kept for the folder's other files ([`folder`]).
+#[derive(Debug, Clone)]
 struct County {
+    /// Unit id.
+    id: String,
+    /// Need index: the latent variable behind incidence, income and fiscal capacity.
+    z: f64,
     rural_pop: f64,
     poor_pop: u64,
     income: f64,
@@ -82,8 +98,31 @@ struct County {
     poverty: bool,
 }
 
-/// Generates the files of a synthetic scenario.
+/// Generates the files of a synthetic scenario: `scenario.toml` (two stages: cities, then
+/// counties), `units.csv` and `factors.csv`. [`folder`] adds the other files of a complete
+/// scenario folder.
 pub fn files(o: &SynthOptions) -> SynthFiles {
+    generate(o, "").files
+}
+
+/// A city as generated.
+#[derive(Debug, Clone)]
+struct City {
+    /// Unit id.
+    id: String,
+    /// Its counties: a range of [`Generated::counties`].
+    counties: std::ops::Range<usize>,
+}
+
+/// The core files and the data behind them.
+struct Generated {
+    files: SynthFiles,
+    cities: Vec<City>,
+    counties: Vec<County>,
+}
+
+/// The core generator; `data_extra` is appended to the `[data]` section of `scenario.toml`.
+fn generate(o: &SynthOptions, data_extra: &str) -> Generated {
     let cities = o.cities.max(1);
     let counties = o.counties.max(cities);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(o.seed);
@@ -98,7 +137,8 @@ pub fn files(o: &SynthOptions) -> SynthFiles {
     }
     let mut units = String::from("id,name,parent_id,level\n100000,合成省,,province\n");
     let mut factors = String::from("unit_id,rural_pop,poor_pop,incidence,income,fiscal_pc,gdp_pc,exit_task,relocation,perf_score,coef,poverty_county,deep_poverty,last_year\n");
-    let mut k = 0usize;
+    let mut all_cities: Vec<City> = Vec::with_capacity(cities);
+    let mut all_counties: Vec<County> = Vec::with_capacity(counties);
     for (ci, &n) in per_city.iter().enumerate() {
         let city_id = format!("{:06}", 100000 + (ci + 1) * 100);
         let _ = writeln!(units, "{city_id},第{}市,100000,city", ci + 1);
@@ -120,6 +160,8 @@ pub fn files(o: &SynthOptions) -> SynthFiles {
             // the first county of each city is a poverty county, so no eligible set is empty
             let poverty = j == 0 || incidence > 0.03;
             cs.push(County {
+                id: format!("{:06}", 100000 + (ci + 1) * 100 + j + 1 + (j / 99) * 100_000),
+                z,
                 rural_pop,
                 poor_pop,
                 income,
@@ -149,8 +191,7 @@ pub fn files(o: &SynthOptions) -> SynthFiles {
             w(&|c| c.perf),
         );
         for (j, c) in cs.iter().enumerate() {
-            k += 1;
-            let id = format!("{:06}", 100000 + (ci + 1) * 100 + j + 1 + (j / 99) * 100_000);
+            let id = &c.id;
             let _ = writeln!(units, "{id},第{}市第{}县,{city_id},county", ci + 1, j + 1);
             let last_year = (c.poor_pop as f64 * 900.0).round();
             let _ = writeln!(
@@ -170,8 +211,12 @@ pub fn files(o: &SynthOptions) -> SynthFiles {
                 u8::from(c.deep),
             );
         }
+        all_cities.push(City {
+            id: city_id,
+            counties: all_counties.len()..all_counties.len() + cs.len(),
+        });
+        all_counties.extend(cs);
     }
-    let _ = k;
     let min_per_city = per_city.iter().copied().min().unwrap_or(1);
     let floor = (o.total * Decimal::new(2, 2) / Decimal::from(counties as u64)).floor();
     let bounds = if o.bounds {
@@ -193,7 +238,7 @@ population = "poor_pop"
 [data]
 units = "units.csv"
 factors = "factors.csv"
-
+{data_extra}
 [[stage]]
 level = "city"
 total = "{total}"
@@ -267,10 +312,14 @@ concentration = "200"
         total = o.total.normalize(),
         reserve = o.reserve.normalize(),
     );
-    SynthFiles {
-        scenario_toml,
-        units_csv: units,
-        factors_csv: factors,
+    Generated {
+        files: SynthFiles {
+            scenario_toml,
+            units_csv: units,
+            factors_csv: factors,
+        },
+        cities: all_cities,
+        counties: all_counties,
     }
 }
 
