@@ -33,6 +33,7 @@ mod alloc_step;
 mod fmt;
 mod page;
 mod projection_step;
+mod score_step;
 mod weights_step;
 
 use rayon::prelude::*;
@@ -60,6 +61,9 @@ pub use fmt::tr;
 /// population = "poor_pop"             # per-capita column (default: [scenario] population)
 /// max_bars = 50                       # per-unit bar charts show at most this many units
 /// max_table_rows = 30                 # page tables show at most this many rows (CSV has all)
+/// sensitivity_draws = 200             # most Monte Carlo draws of the sensitivity step
+/// baseline = "../gansu-2018-old"      # compare with this scenario (folder or its .toml),
+///                                     # relative to this scenario.toml
 /// ```
 ///
 /// A column named here must exist in `factors.csv`; the defaults are used only when present.
@@ -84,6 +88,13 @@ pub struct RawReport {
     /// Most rows of a table in the page.
     #[serde(default)]
     pub max_table_rows: Option<Spanned<i64>>,
+    /// Most base draws of the sensitivity step (`[sensitivity] draws` is cut to this).
+    #[serde(default)]
+    pub sensitivity_draws: Option<Spanned<i64>>,
+    /// The scenario to compare with (a folder or its `scenario.toml`), relative to this
+    /// scenario's folder.
+    #[serde(default)]
+    pub baseline: Option<Spanned<String>>,
 }
 
 /// Report settings after checking `[report]` against the scenario.
@@ -101,12 +112,21 @@ pub struct ReportConfig {
     pub max_bars: usize,
     /// Most rows of a table in the page (default 30).
     pub max_table_rows: usize,
+    /// Most base draws of the sensitivity step (default 200).
+    pub sensitivity_draws: usize,
+    /// `[report] baseline` as written, if any.
+    pub baseline: Option<String>,
 }
 
 /// Default of [`ReportConfig::max_bars`].
 pub const DEFAULT_MAX_BARS: usize = 50;
 /// Default of [`ReportConfig::max_table_rows`].
 pub const DEFAULT_MAX_TABLE_ROWS: usize = 30;
+/// Default of [`ReportConfig::sensitivity_draws`]: on the bundled Gansu scenario (3 input
+/// groups, 86 counties) 200 base draws are 1,000 model evaluations, a few milliseconds.
+pub const DEFAULT_SENSITIVITY_DRAWS: usize = 200;
+/// Largest `sensitivity_draws` accepted.
+pub const LIMIT_SENSITIVITY_DRAWS: usize = 100_000;
 /// Largest `max_bars` accepted (a taller chart exceeds [`super::charts::MAX_HEIGHT`]).
 pub const LIMIT_MAX_BARS: usize = 300;
 
@@ -151,6 +171,28 @@ impl ReportConfig {
         };
         let max_bars = limit(&raw.max_bars, "max_bars", DEFAULT_MAX_BARS, LIMIT_MAX_BARS);
         let max_table_rows = limit(&raw.max_table_rows, "max_table_rows", DEFAULT_MAX_TABLE_ROWS, 1_000_000);
+        let sensitivity_draws = limit(
+            &raw.sensitivity_draws,
+            "sensitivity_draws",
+            DEFAULT_SENSITIVITY_DRAWS,
+            LIMIT_SENSITIVITY_DRAWS,
+        );
+        // a Monte Carlo quantile needs two draws at least
+        let sensitivity_draws = match &raw.sensitivity_draws {
+            Some(n) if sensitivity_draws < 2 => {
+                errs.push(loc(n.span().start, "sensitivity_draws"), "must be at least 2, got 1");
+                DEFAULT_SENSITIVITY_DRAWS
+            }
+            _ => sensitivity_draws,
+        };
+        let baseline = match &raw.baseline {
+            Some(b) if b.get_ref().trim().is_empty() => {
+                errs.push(loc(b.span().start, "baseline"), "is empty: name a scenario folder");
+                None
+            }
+            Some(b) => Some(b.get_ref().clone()),
+            None => None,
+        };
         errs.into_result(ReportConfig {
             poverty_flag,
             deep_poverty_flag,
@@ -158,9 +200,35 @@ impl ReportConfig {
             population,
             max_bars,
             max_table_rows,
+            sensitivity_draws,
+            baseline,
         })
     }
 }
+
+/// Where `[report] baseline` points: the path joined to the scenario's folder (no file is
+/// touched), and the TOML location of the key for errors about it.
+pub fn baseline_path(s: &Scenario) -> Option<(std::path::PathBuf, Location)> {
+    let b = s.raw.report.as_ref()?.get_ref().baseline.as_ref()?;
+    let loc = Location::at(&s.toml_file, Some(line_at(&s.toml_text, b.span().start)), "report.baseline");
+    Some((s.files.dir.join(b.get_ref().trim()), loc))
+}
+
+/// What the caller read for the report besides the scenario (the library reads no files).
+#[derive(Debug, Default)]
+pub struct ReportInputs {
+    /// The payment ledger and household register as CSV bytes, for the audit step. `None`:
+    /// from the scenario's loaded tables ([`crate::audit::run::Sources::from_tables`]).
+    pub audit: Option<crate::audit::run::Sources>,
+    /// The scenario named by `[report] baseline`, loaded by the caller ([`baseline_path`]).
+    /// Without it the compare step is skipped.
+    pub baseline: Option<Scenario>,
+}
+
+static NO_INPUTS: ReportInputs = ReportInputs {
+    audit: None,
+    baseline: None,
+};
 
 /// Where a check-weights run looked: the pool and its result.
 #[derive(Debug, Clone)]
@@ -195,6 +263,14 @@ pub struct Results {
     pub weight_check: Option<CheckRun>,
     /// `infer-weights` on the default pool, from `actual.csv`.
     pub inference: Option<InferRun>,
+    /// Survey indicators, exit check and scores (`fundsim score`).
+    pub score: Option<crate::score::bind::ScoreRun>,
+    /// The audit (`fundsim audit`).
+    pub audit: Option<crate::audit::run::AuditRun>,
+    /// The sensitivity analysis (`fundsim sensitivity`, draws capped).
+    pub sensitivity: Option<crate::sensitivity::Sensitivity>,
+    /// The comparison with `[report] baseline` (`fundsim compare baseline this`).
+    pub compare: Option<crate::compare::Comparison>,
 }
 
 /// Everything a step can read, and the results of the steps before it.
@@ -208,11 +284,18 @@ pub struct Ctx<'a> {
     pub lang: Lang,
     /// Results of earlier steps.
     pub results: Results,
+    /// Files the caller read for the steps (ledger bytes, baseline scenario).
+    pub inputs: &'a ReportInputs,
 }
 
 impl<'a> Ctx<'a> {
     /// A context for `s`, with `[report]` checked.
     pub fn new(s: &'a Scenario) -> Result<Self, InputErrors> {
+        Self::with_inputs(s, &NO_INPUTS)
+    }
+
+    /// A context for `s` with what the caller read besides it.
+    pub fn with_inputs(s: &'a Scenario, inputs: &'a ReportInputs) -> Result<Self, InputErrors> {
         Ok(Ctx {
             scenario: s,
             config: ReportConfig::from_scenario(s)?,
@@ -221,6 +304,7 @@ impl<'a> Ctx<'a> {
                 crate::scenario::Lang::En => Lang::En,
             },
             results: Results::default(),
+            inputs,
         })
     }
 
@@ -413,6 +497,12 @@ pub const STEPS: &[Step] = &[
         applies: projection_step::applies,
         run: projection_step::run,
     },
+    Step {
+        id: "indicators",
+        title: ("第三方评估指标与考核评分", "Survey indicators and scores"),
+        applies: score_step::applies,
+        run: score_step::run,
+    },
 ];
 
 /// Options of [`build`].
@@ -475,9 +565,17 @@ pub fn render_charts(charts: &[ChartSpec]) -> Result<Vec<Rendered>, ReportError>
 }
 
 /// Builds the whole report of `s`. `progress` is called with a label before each of the
-/// [`phases`] (each step's title, then the charts, then the page and workbook).
+/// [`phases`] (each step's title, then the charts, then the page and workbook). The audit
+/// step reads the ledger from the loaded tables and the compare step is skipped; use
+/// [`build_with`] to pass the ledger bytes and the baseline scenario.
 pub fn build(s: &Scenario, opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<Report, BuildError> {
-    let mut ctx = Ctx::new(s)?;
+    build_with(s, &NO_INPUTS, opts, progress)
+}
+
+/// [`build`] with what the caller read besides the scenario: the payment ledger's bytes for
+/// the audit step and the `[report] baseline` scenario for the compare step.
+pub fn build_with(s: &Scenario, inputs: &ReportInputs, opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<Report, BuildError> {
+    let mut ctx = Ctx::with_inputs(s, inputs)?;
     let mut outputs: Vec<(&'static Step, StepOutput)> = Vec::new();
     let mut skipped = Vec::new();
     for step in STEPS {
