@@ -30,6 +30,7 @@
 
 mod actual_step;
 mod alloc_step;
+mod audit_step;
 mod fmt;
 mod page;
 mod projection_step;
@@ -502,6 +503,12 @@ pub const STEPS: &[Step] = &[
         title: ("第三方评估指标与考核评分", "Survey indicators and scores"),
         applies: score_step::applies,
         run: score_step::run,
+    },
+    Step {
+        id: "audit",
+        title: ("审计发现", "Audit findings"),
+        applies: audit_step::applies,
+        run: audit_step::run,
     },
 ];
 
