@@ -30,38 +30,34 @@ pub(super) fn applies(ctx: &Ctx<'_>) -> Result<(), String> {
     }
 }
 
-/// The prose of a finding's facts: its markdown evidence tables dropped (a colon that
-/// introduced one points to the CSV files instead), paragraphs joined.
+/// The prose of a finding's facts: its markdown evidence tables dropped, the colon that
+/// introduced each one replaced by a pointer to the CSV files, paragraphs joined.
 pub(crate) fn prose(lang: Lang, facts: &str) -> String {
+    let pointer = match lang {
+        Lang::Zh => "（明细见 CSV 文件）。",
+        Lang::En => " (rows in the CSV files).",
+    };
     let mut parts: Vec<String> = Vec::new();
-    let mut cur = String::new();
+    let mut in_table = false;
     for line in facts.lines() {
         let l = line.trim();
-        if l.starts_with('|') || l.is_empty() {
-            if !cur.is_empty() {
-                parts.push(std::mem::take(&mut cur));
+        if l.starts_with('|') {
+            if !in_table {
+                if let Some(last) = parts.last_mut() {
+                    if let Some(cut) = last.strip_suffix(['：', ':']) {
+                        *last = format!("{cut}{pointer}");
+                    }
+                }
             }
+            in_table = true;
             continue;
         }
-        if !cur.is_empty() {
-            cur.push(' ');
+        in_table = false;
+        if !l.is_empty() {
+            parts.push(l.to_string());
         }
-        cur.push_str(l);
     }
-    if !cur.is_empty() {
-        parts.push(cur);
-    }
-    let mut out = parts.join(" ");
-    let had_table = facts.lines().any(|l| l.trim_start().starts_with('|'));
-    if had_table {
-        let cut = out.trim_end().trim_end_matches(['：', ':']).len();
-        out.truncate(cut);
-        out.push_str(match lang {
-            Lang::Zh => "（明细见 CSV 文件）。",
-            Lang::En => " (rows listed in the CSV files).",
-        });
-    }
-    out
+    parts.join(" ")
 }
 
 /// Runs the audit and lays out its findings.
@@ -350,12 +346,15 @@ mod tests {
 
     #[test]
     fn prose_drops_the_evidence_tables() {
-        let facts = "按公式复算，5个单位超出容差：\n\n| 单位 | 差额 |\n| --- | --- |\n| 甲 | 1 |\n";
-        assert_eq!(prose(Lang::Zh, facts), "按公式复算，5个单位超出容差（明细见 CSV 文件）。");
-        let facts = "Recomputed, 5 units differ:\n\n| unit | diff |\n| --- | --- |\n\nIn all 800,000.\n";
+        let facts = "按公式复算，5个单位超出容差：\n\n| 单位 | 差额 |\n| --- | --- |\n| 甲 | 1 |\n\n（共64项。）\n";
+        assert_eq!(
+            prose(Lang::Zh, facts),
+            "按公式复算，5个单位超出容差（明细见 CSV 文件）。 （共64项。）"
+        );
+        let facts = "Recomputed, 5 units differ:\n| unit | diff |\n| --- | --- |\nIn all 800,000.\n";
         assert_eq!(
             prose(Lang::En, facts),
-            "Recomputed, 5 units differ: In all 800,000. (rows listed in the CSV files)."
+            "Recomputed, 5 units differ (rows in the CSV files). In all 800,000."
         );
         assert_eq!(prose(Lang::Zh, "无表格。\n\n第二段。"), "无表格。 第二段。");
         assert_eq!(prose(Lang::Zh, ""), "");

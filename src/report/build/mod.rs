@@ -35,6 +35,7 @@ mod fmt;
 mod page;
 mod projection_step;
 mod score_step;
+mod sensitivity_step;
 mod weights_step;
 
 use rayon::prelude::*;
@@ -509,6 +510,12 @@ pub const STEPS: &[Step] = &[
         title: ("审计发现", "Audit findings"),
         applies: audit_step::applies,
         run: audit_step::run,
+    },
+    Step {
+        id: "sensitivity",
+        title: ("敏感性分析", "Sensitivity analysis"),
+        applies: sensitivity_step::applies,
+        run: sensitivity_step::run,
     },
 ];
 
