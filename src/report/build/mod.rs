@@ -31,6 +31,7 @@
 mod actual_step;
 mod alloc_step;
 mod audit_step;
+mod compare_step;
 mod fmt;
 mod page;
 mod projection_step;
@@ -51,6 +52,7 @@ use crate::lpcheck::bind::{CheckReport, InferReport};
 use crate::output::OutTable;
 use crate::scenario::{line_at, Scenario};
 
+pub use compare_step::compare_charts;
 pub use fmt::tr;
 
 /// The `[report]` section of `scenario.toml` (all keys optional).
@@ -516,6 +518,12 @@ pub const STEPS: &[Step] = &[
         title: ("敏感性分析", "Sensitivity analysis"),
         applies: sensitivity_step::applies,
         run: sensitivity_step::run,
+    },
+    Step {
+        id: "compare",
+        title: ("与基线方案比较", "Comparison with the baseline"),
+        applies: compare_step::applies,
+        run: compare_step::run,
     },
 ];
 
