@@ -696,7 +696,17 @@ mod tests {
         let skipped: Vec<&str> = r.skipped.iter().map(|x| x.0).collect();
         assert_eq!(
             skipped,
-            vec!["check-weights", "infer-weights", "weight-ranges", "formula-vs-actual", "projection"]
+            vec![
+                "check-weights",
+                "infer-weights",
+                "weight-ranges",
+                "formula-vs-actual",
+                "projection",
+                "indicators",
+                "audit",
+                "sensitivity",
+                "compare"
+            ]
         );
         let names: Vec<&str> = r.files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(
@@ -752,6 +762,122 @@ mod tests {
         let html = String::from_utf8(r.files.iter().find(|f| f.0 == "index.html").unwrap().1.clone()).unwrap();
         assert!(html.contains("减贫目标测算"));
         assert_eq!(r, build_quiet(&s));
+    }
+
+    const SURVEY: &str = "unit_id,indicator,sampled,flagged\nA,missed_assessment,100,1\nA,wrong_exit,100,5\nA,satisfaction,200,190\nB,missed_assessment,100,3\nB,wrong_exit,100,0\nB,satisfaction,200,170\nC,missed_assessment,100,0\nC,wrong_exit,100,1\nC,satisfaction,200,199\n";
+
+    fn file<'r>(r: &'r Report, name: &str) -> &'r [u8] {
+        &r.files.iter().find(|f| f.0 == name).unwrap_or_else(|| panic!("{name} missing")).1
+    }
+
+    #[test]
+    fn indicators_step_writes_score_tables_and_one_rates_chart_per_indicator() {
+        let s = scenario("\n[indicators]\nci = \"wilson\"\n", &[("survey.csv", SURVEY)]);
+        let r = build_quiet(&s);
+        assert!(r.ran.contains(&"indicators"), "{:?}", r.skipped);
+        for n in [
+            "indicators.csv",
+            "charts/rates-missed-assessment.png",
+            "charts/rates-wrong-exit.svg",
+            "charts/rates-satisfaction.png",
+        ] {
+            assert!(r.files.iter().any(|f| f.0 == n), "{n} missing");
+        }
+        // the same table fundsim score writes
+        let run = crate::score::bind::run(&s, &Default::default()).unwrap();
+        let t = crate::score::bind::tables(&run);
+        assert_eq!(file(&r, "indicators.csv"), t[0].to_csv(false).as_slice());
+        let ind = r.tables.iter().find(|t| t.name == "indicators.csv").unwrap();
+        assert_eq!(ind.rows.len(), 9);
+        // A: wrong exit 5/100 fails the 2% threshold by the point estimate
+        let a = ind.rows.iter().find(|x| x[0] == "A" && x[1] == "wrong_exit").unwrap();
+        assert_eq!((a[4].as_str(), a[8].as_str()), ("0.05", "fail"));
+        let html = String::from_utf8(file(&r, "index.html").to_vec()).unwrap();
+        assert!(html.contains("第三方评估指标与考核评分") && html.contains("漏评率"), "{html}");
+        // no [scoring]: no scores table
+        assert!(!r.files.iter().any(|f| f.0 == "scores.csv"));
+        // no survey: skipped with the reason
+        let s = scenario("\n[indicators]\nci = \"wilson\"\n", &[]);
+        let r = build_quiet(&s);
+        let why = &r.skipped.iter().find(|x| x.0 == "indicators").unwrap().1;
+        assert!(why.contains("survey.csv"), "{why}");
+    }
+
+    #[test]
+    fn audit_step_lists_findings_in_working_paper_form() {
+        let s = scenario(
+            "\n[audit]\nabs_tol = \"1\"\nrel_tol = \"0\"\n",
+            &[("actual.csv", "unit_id,amount\nA,150\nB,250\nC,600\n")],
+        );
+        let r = build_quiet(&s);
+        assert!(r.ran.contains(&"audit"), "{:?}", r.skipped);
+        let audit = r.tables.iter().find(|t| t.name == "audit.csv").unwrap();
+        assert!(audit.rows.len() >= 3);
+        let f = r.tables.iter().find(|t| t.name == "audit_findings.csv").unwrap();
+        assert_eq!(f.headers[..4], ["no", "check", "title", "amount"]);
+        // A +50, B −50: one allocation finding with 100 at stake
+        let alloc = f.rows.iter().find(|x| x[1] == "allocation").unwrap();
+        assert_eq!(alloc[3], "100");
+        assert!(!alloc[6].contains('|'), "evidence tables are dropped: {}", alloc[6]);
+        let html = String::from_utf8(file(&r, "index.html").to_vec()).unwrap();
+        assert!(html.contains("审计发现") && html.contains("审计依据"), "{html}");
+        assert!(r.files.iter().any(|x| x.0 == "audit_findings.csv"));
+    }
+
+    #[test]
+    fn sensitivity_step_caps_the_draws_and_draws_the_bands() {
+        let s = scenario(
+            "\n[sensitivity]\nnoise = { pop = \"0.1\" }\ndraws = 5000\nseed = 3\n\n[report]\nsensitivity_draws = 40\n",
+            &[],
+        );
+        let r = build_quiet(&s);
+        assert!(r.ran.contains(&"sensitivity"), "{:?}", r.skipped);
+        let bands = r.tables.iter().find(|t| t.name == "sensitivity.csv").unwrap();
+        assert_eq!(bands.rows.len(), 3);
+        assert!(r.files.iter().any(|x| x.0 == "charts/sensitivity-bands.png"));
+        // 40 draws, seed 3: the numbers of `fundsim sensitivity --draws 40 --seed 3`
+        let spec = crate::sensitivity::spec(&s).unwrap().unwrap();
+        let alloc = crate::alloc::allocate(&s).unwrap();
+        let direct = crate::sensitivity::run(&s, &spec, &alloc, crate::sensitivity::Options { draws: 40, seed: 3 }, &|_| {}).unwrap();
+        assert_eq!(
+            file(&r, "sensitivity.csv"),
+            crate::sensitivity::bands_table(&s, &direct).to_csv(false).as_slice()
+        );
+        let html = String::from_utf8(file(&r, "index.html").to_vec()).unwrap();
+        assert!(html.contains("报告中抽样次数限制为 40 次"), "{html}");
+        // a cap of 1 is an error naming the key
+        let s = scenario("\n[report]\nsensitivity_draws = 1\nbaseline = \" \"\n", &[]);
+        let e = ReportConfig::from_scenario(&s).unwrap_err().to_string();
+        assert!(e.contains("report.sensitivity_draws") && e.contains("report.baseline"), "{e}");
+    }
+
+    #[test]
+    fn compare_step_needs_the_baseline_loaded_by_the_caller() {
+        let s = scenario("\n[report]\nbaseline = \"../old\"\n", &[]);
+        let r = build_quiet(&s);
+        let why = &r.skipped.iter().find(|x| x.0 == "compare").unwrap().1;
+        assert!(why.contains("../old"), "{why}");
+        let (path, loc) = baseline_path(&s).unwrap();
+        assert!(path.ends_with("../old"));
+        assert_eq!(loc.field.as_deref(), Some("report.baseline"));
+        // the baseline weighs population differently: pop 1 vs (pop 0.5, incidence 0.5)
+        let mut old = scenario("", &[]);
+        old.stages[0].pools[0].factors[0].weight = rust_decimal::Decimal::new(5, 1);
+        let mut f2 = old.stages[0].pools[0].factors[0].clone();
+        f2.column = "incidence".into();
+        old.stages[0].pools[0].factors.push(f2);
+        old.factors.parse_column("incidence", &mut Vec::new()).unwrap();
+        let inputs = ReportInputs {
+            audit: None,
+            baseline: Some(old),
+        };
+        let r = build_with(&s, &inputs, &BuildOptions::default(), &mut |_| {}).unwrap();
+        assert!(r.ran.contains(&"compare"), "{:?}", r.skipped);
+        for n in ["compare.csv", "charts/compare_changes.png", "charts/compare_waterfall_all.svg"] {
+            assert!(r.files.iter().any(|f| f.0 == n), "{n} missing");
+        }
+        let t = r.tables.iter().find(|t| t.name == "compare.csv").unwrap();
+        assert_eq!(t.rows.len(), 3);
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub struct BandRow {
 
 /// Per unit, in the order given: a bar from the 5% to the 95% quantile, a dot at the median,
 /// a tick at the published amount; the value axis is money (scaled to 万元/亿元 or
-/// thousand/million yuan).
+/// thousand/million yuan), from 0 when the values spread over more than half of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BandChart {
     /// Units in drawing order (e.g. largest amount first).
@@ -74,15 +74,18 @@ impl BandChart {
         if self.rows.is_empty() {
             return common::no_data(p, root, body, lang);
         }
-        let (mut lo, mut hi) = (0.0f64, 0.0f64);
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for r in &self.rows {
             for v in [r.amount, r.p05, r.p50, r.p95] {
                 lo = lo.min(v);
                 hi = hi.max(v);
             }
         }
-        let scale = scale_for(lang, Quantity::Money, hi.max(-lo));
-        let range = common::nice_range(common::padded(scale.apply(lo), scale.apply(hi), 0.04, true), 9);
+        let scale = scale_for(lang, Quantity::Money, hi.abs().max(lo.abs()));
+        // intervals and dots carry no length from zero: the axis starts at 0 only when the
+        // values spread over more than half of it, else it zooms in so the bands read
+        let keep_zero = lo <= 0.0 || lo < 0.5 * hi;
+        let range = common::nice_range(common::padded(scale.apply(lo), scale.apply(hi), 0.04, keep_zero), 9);
         let desc = format!("{} ({})", Txt::AmountAxis.get(lang), scale.unit);
         let labels: Vec<&str> = self.rows.iter().map(|r| r.name.as_str()).collect();
         let n = self.rows.len();
