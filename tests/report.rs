@@ -350,10 +350,7 @@ fn a_baseline_adds_the_comparison_and_a_bad_one_names_the_line() {
     ] {
         assert!(all.contains_key(f), "missing {f}");
     }
-    let cmp = command_files(
-        &["compare", base.to_str().unwrap(), alt.to_str().unwrap()],
-        &dir.path().join("cmp"),
-    );
+    let cmp = command_files(&["compare", base.to_str().unwrap(), alt.to_str().unwrap()], &dir.path().join("cmp"));
     assert!(all["compare.csv"] == cmp["compare.csv"], "compare.csv differs from fundsim compare");
     let html = String::from_utf8(all["index.html"].clone()).unwrap();
     assert!(html.contains("与基线方案比较") && html.contains("基线方案："), "no compare section");

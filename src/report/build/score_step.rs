@@ -172,8 +172,10 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<StepOutput, InputErrors> {
     let s = ctx.scenario;
     let lang = ctx.lang;
     let r = bind::run(s, &ScoreOptions::default()).map_err(|e| engine_error(s, e))?;
-    let mut out = StepOutput::default();
-    out.tables = bind::tables(&r);
+    let mut out = StepOutput {
+        tables: bind::tables(&r),
+        ..StepOutput::default()
+    };
     if let Some((_, scores)) = &r.scores {
         if let Some(t) = bind::dea_table(scores).map_err(|e| engine_error(s, e))? {
             out.tables.push(t);
