@@ -354,6 +354,9 @@ fn a_baseline_adds_the_comparison_and_a_bad_one_names_the_line() {
     assert!(all["compare.csv"] == cmp["compare.csv"], "compare.csv differs from fundsim compare");
     let html = String::from_utf8(all["index.html"].clone()).unwrap();
     assert!(html.contains("与基线方案比较") && html.contains("基线方案："), "no compare section");
+    if let Some(chrome) = chromium() {
+        browser_check(&chrome, "gansu-2018 with a baseline", &out);
+    }
     // a baseline that does not exist: exit 2, the key and its line named, nothing written
     std::fs::write(alt.join("scenario.toml"), format!("{toml}\n[report]\nbaseline = \"../nowhere\"\n")).unwrap();
     let bad = dir.path().join("bad");
