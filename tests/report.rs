@@ -198,6 +198,24 @@ fn gansu_report_runs_every_step_with_data() {
         "charts/scatter.svg",
         "charts/weight-ranges.png",
         "charts/formula-vs-actual.png",
+        "projection.csv",
+        "county_exits.csv",
+        "charts/planned-vs-actual-exits.png",
+        "indicators.csv",
+        "exit_check.csv",
+        "scores.csv",
+        "sampling_error.csv",
+        "dea.csv",
+        "charts/rates-missed-assessment.png",
+        "charts/rates-wrong-exit.png",
+        "charts/rates-satisfaction.png",
+        "charts/rates-incidence.png",
+        "audit.csv",
+        "reconcile.csv",
+        "audit_findings.csv",
+        "sensitivity.csv",
+        "sensitivity_indices.csv",
+        "charts/sensitivity-bands.png",
         "index.html",
         "workbook.xlsx",
     ] {
@@ -217,9 +235,24 @@ fn gansu_report_runs_every_step_with_data() {
         "deep_poverty_parity",
         "权重反推",
         "泾川县",
+        "第三方评估指标与考核评分",
+        "漏评率",
+        "群众认可度",
+        "审计发现",
+        "审计查明的事实",
+        "敏感性分析",
+        "报告中抽样次数限制为 200 次",
+        "摘帽县数",
     ] {
         assert!(html.contains(s), "index.html lacks {s:?}");
     }
+    // the county-exit chart counts counties, not people
+    let exits = String::from_utf8(all["charts/planned-vs-actual-exits.svg"].clone()).unwrap();
+    assert!(exits.contains("摘帽县数 (个)") && !exits.contains("(人)"), "{exits}");
+    // county_exits.csv is the chart's data, as read
+    let ce = csv_rows(&all["county_exits.csv"]);
+    assert_eq!(ce[0][..3], ["year", "planned", "actual"]);
+    assert_eq!(ce[3][..3], ["2019", "24", "31"]);
     assert!(html.contains("表中只列出前 30 行（共 75 行）"));
     assert!(html.contains("<a href=\"allocation.csv\">完整数据：allocation.csv</a>"));
     // the allocation and the golden agree: report writes the same allocation.csv as allocate
@@ -229,6 +262,113 @@ fn gansu_report_runs_every_step_with_data() {
     let rows = csv_rows(&all["formula_vs_actual.csv"]);
     let total: rust_decimal::Decimal = rows[1..].iter().map(|r| r[2].parse::<rust_decimal::Decimal>().unwrap()).sum();
     assert_eq!(total, rust_decimal::Decimal::from(2_940_000_000u64));
+}
+
+/// Runs a command of the binary with `--out out` and returns the files it wrote.
+fn command_files(args: &[&str], out: &Path) -> BTreeMap<String, Vec<u8>> {
+    let o = cargo_bin_cmd!("fundsim")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "fundsim {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    files(out)
+}
+
+#[test]
+fn report_tables_are_those_of_score_audit_and_sensitivity() {
+    let rep = tempfile::tempdir().unwrap();
+    report("run", &scenario("gansu-2018"), rep.path(), &[]);
+    let all = files(rep.path());
+    let g = scenario("gansu-2018");
+    let g = g.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let score = command_files(&["score", g], &tmp.path().join("score"));
+    for f in ["indicators.csv", "exit_check.csv", "scores.csv", "sampling_error.csv", "dea.csv"] {
+        assert!(all[f] == score[f], "{f}: the report and fundsim score differ");
+    }
+    // the draws are capped at [report] sensitivity_draws = 200 (default), seed from [sensitivity]
+    let sens = command_files(&["sensitivity", g, "--draws", "200"], &tmp.path().join("sens"));
+    for f in ["sensitivity.csv", "sensitivity_indices.csv"] {
+        assert!(all[f] == sens[f], "{f}: the report and fundsim sensitivity --draws 200 differ");
+    }
+    for name in ["gansu-2018", "union-2019"] {
+        let rep = tempfile::tempdir().unwrap();
+        report("run", &scenario(name), rep.path(), &[]);
+        let all = files(rep.path());
+        let p = scenario(name);
+        let audit = command_files(&["audit", p.to_str().unwrap()], &tmp.path().join(name));
+        for f in ["audit.csv", "reconcile.csv", "payments_check.csv"] {
+            assert_eq!(all.get(f), audit.get(f), "{name}: {f}: the report and fundsim audit differ");
+        }
+        // the same findings, in the same order, as findings.md
+        let md = String::from_utf8(audit["findings.md"].clone()).unwrap();
+        let titles: Vec<String> = md
+            .lines()
+            .filter_map(|l| l.strip_prefix("### "))
+            .map(|l| l.split_once(' ').map(|x| x.1).unwrap_or(l).to_string())
+            .collect();
+        let rows = csv_rows(&all["audit_findings.csv"]);
+        let got: Vec<String> = rows[1..].iter().map(|r| r[2].clone()).collect();
+        assert!(!got.is_empty(), "{name}: no findings");
+        assert_eq!(got, titles, "{name}: audit_findings.csv vs findings.md");
+    }
+}
+
+#[test]
+fn a_baseline_adds_the_comparison_and_a_bad_one_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |to: &Path| {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(scenario("gansu-2018")).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    };
+    let (base, alt) = (dir.path().join("base"), dir.path().join("alt"));
+    copy(&base);
+    copy(&alt);
+    // the alternative moves weight from poor_pop to incidence
+    let toml = std::fs::read_to_string(alt.join("scenario.toml")).unwrap();
+    let toml = toml
+        .replacen("weight = \"0.4\"", "weight = \"0.3\"", 1)
+        .replacen("weight = \"0.2\"", "weight = \"0.3\"", 1);
+    std::fs::write(alt.join("scenario.toml"), format!("{toml}\n[report]\nbaseline = \"../base\"\n")).unwrap();
+    let out = dir.path().join("out");
+    let stdout = report("run", &alt, &out, &[]);
+    assert!(stdout.contains(", compare"), "{stdout}");
+    check_report("gansu-2018 with a baseline", &out);
+    let all = files(&out);
+    for f in [
+        "compare.csv",
+        "charts/compare_changes.svg",
+        "charts/compare_changes.png",
+        "charts/compare_waterfall_all.png",
+        "charts/compare_waterfall_top.png",
+    ] {
+        assert!(all.contains_key(f), "missing {f}");
+    }
+    let cmp = command_files(&["compare", base.to_str().unwrap(), alt.to_str().unwrap()], &dir.path().join("cmp"));
+    assert!(all["compare.csv"] == cmp["compare.csv"], "compare.csv differs from fundsim compare");
+    let html = String::from_utf8(all["index.html"].clone()).unwrap();
+    assert!(html.contains("与基线方案比较") && html.contains("基线方案："), "no compare section");
+    if let Some(chrome) = chromium() {
+        browser_check(&chrome, "gansu-2018 with a baseline", &out);
+    }
+    // a baseline that does not exist: exit 2, the key and its line named, nothing written
+    std::fs::write(alt.join("scenario.toml"), format!("{toml}\n[report]\nbaseline = \"../nowhere\"\n")).unwrap();
+    let bad = dir.path().join("bad");
+    let o = cargo_bin_cmd!("fundsim")
+        .args(["run", alt.to_str().unwrap(), "--out", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("report.baseline") && err.contains("nowhere"), "{err}");
+    assert!(err.contains("scenario.toml:"), "{err}");
+    assert!(!bad.exists());
 }
 
 #[test]

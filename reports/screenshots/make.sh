@@ -5,7 +5,8 @@
 # 2. screenshots the top of index.html (title, contents, summary);
 # 3. screenshots one chart section: a copy of the page with a style sheet that hides every
 #    other section (headless Chromium does not reliably scroll to an anchor before the
-#    embedded font has loaded), here the weight check and the weight chart.
+#    embedded font has loaded): the weight check and the weight chart, the allocation, and
+#    the survey indicators with their first rates chart.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)}
@@ -37,3 +38,4 @@ only() { # only SECTION-ID... : the page with every other section, the header an
 shot "$TMP/report/index.html" "$OUT/gansu-top.png" 1100
 shot "$(only check-weights weight-ranges)" "$OUT/gansu-weights.png" 2150
 shot "$(only allocation)" "$OUT/gansu-allocation.png" 2600
+shot "$(only indicators)" "$OUT/gansu-indicators.png" 1900

@@ -1,7 +1,8 @@
 //! Audit: recompute the allocation from the stated formula and compare it with what was
 //! actually paid ([`recompute`]), check a household payment ledger against the file register
 //! ([`payments`]), and write findings in the shape of the union audit guide ([`findings`]),
-//! with an evidence manifest ([`manifest`]).
+//! with an evidence manifest ([`manifest`]). [`run`] ties them to a loaded scenario for
+//! `fundsim audit` and the report.
 //!
 //! The audit guide is 全总经审办《帮扶资金、送温暖资金专项审计实务指南》（工审办发〔2020〕4号）:
 //! its budget-management table (预算管理与绩效评价审定表) item 四 asks whether funds are split by
@@ -18,6 +19,7 @@ pub mod findings;
 pub mod manifest;
 pub mod payments;
 pub mod recompute;
+pub mod run;
 
 use crate::error::{InputErrors, Location};
 use crate::scenario::raw::NumText;

@@ -6,10 +6,11 @@
 use super::common::{self, ScenarioArgs};
 use super::write::Outputs;
 use super::CliError;
-use fundsim::audit::findings::{self, Finding, FindingsInput};
+use fundsim::audit::findings::{self, Finding};
 use fundsim::audit::manifest::{FileEntry, Manifest, ManifestScenario};
-use fundsim::audit::{payments, recompute, AuditConfig};
-use fundsim::error::{InputErrors, Location};
+use fundsim::audit::run::{self, Sources, Weights};
+use fundsim::audit::AuditConfig;
+use fundsim::error::InputErrors;
 use fundsim::scenario::Scenario;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,73 +42,13 @@ pub struct Produced {
 }
 
 /// Loads a scenario like `scenario::load`, except that a CSV ledger and register are not read
-/// cell by cell into tables (millions of rows would cost gigabytes): the loader gets a
-/// header-only stand-in and the real path, and [`produce`] reads the bytes itself.
+/// cell by cell into tables (see `fundsim::scenario::load::load_lean`); warnings go to stderr.
 pub fn load_for_audit(path: &Path) -> Result<Scenario, CliError> {
-    use fundsim::scenario::load::read_file;
-    let shown = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| InputErrors::one(Location::file(&shown), format!("cannot open scenario: {e}")))?;
-    let (dir, toml_path) = if meta.is_dir() {
-        (path.to_path_buf(), path.join("scenario.toml"))
-    } else {
-        (
-            path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
-            path.to_path_buf(),
-        )
-    };
-    let toml_name = toml_path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "scenario.toml".into());
-    let bytes = read_file(&toml_path, &toml_name)?;
-    let text = String::from_utf8_lossy(bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(&bytes)).into_owned();
-    let (ledger, register) = match fundsim::scenario::parse_toml(&toml_name, &text) {
-        Ok(raw) => (
-            raw.data.payments.map(|x| x.into_inner()).unwrap_or_else(|| "payments.csv".into()),
-            raw.data
-                .households
-                .map(|x| x.into_inner())
-                .unwrap_or_else(|| "households.csv".into()),
-        ),
-        Err(_) => ("payments.csv".into(), "households.csv".into()),
-    };
-    let is_csv = |name: &str| !name.to_ascii_lowercase().ends_with(".xlsx");
-    let mut reader = |rel: &str| -> Option<Result<(Vec<u8>, PathBuf), InputErrors>> {
-        let p = dir.join(rel);
-        std::fs::symlink_metadata(&p).ok()?;
-        if rel == ledger && is_csv(rel) {
-            return Some(Ok((b"payment_id,household_id,unit_id,date,kind,amount\n".to_vec(), p)));
-        }
-        if rel == register && is_csv(rel) {
-            return Some(Ok((
-                b"household_id,unit_id,category,filed_on,closed_on,dibao_monthly\n".to_vec(),
-                p,
-            )));
-        }
-        Some(read_file(&p, rel).map(|b| (b, p)))
-    };
-    let mut s = fundsim::scenario::from_sources(&toml_name, &bytes, &mut reader)?;
-    s.files.dir = dir;
-    if let Some(first) = s.files.inputs.first_mut() {
-        first.2 = toml_path;
-    }
+    let s = fundsim::scenario::load::load_lean(path)?;
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
     Ok(s)
-}
-
-/// A table as CSV bytes (an `.xlsx` ledger or register, for the byte-level payment checks;
-/// line numbers are then data-row positions + 1).
-fn table_csv(t: &fundsim::table::Table) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    let _ = w.write_record(&t.headers);
-    for r in &t.rows {
-        let _ = w.write_record(&r.cells);
-    }
-    w.into_inner().unwrap_or_default()
 }
 
 /// Runs the audit on a scenario path without writing anything.
@@ -117,24 +58,14 @@ pub fn produce(path: &Path, excel_csv: bool) -> Result<Produced, CliError> {
     let alloc = fundsim::alloc::allocate(&s)?;
     // hash every input; keep the ledger and register bytes for the payment checks
     let mut inputs = Vec::new();
-    let mut ledger: Option<(String, Vec<u8>)> = None;
-    let mut register: Option<(String, Vec<u8>)> = None;
+    let mut sources = Sources::default();
     let mut errs = InputErrors::default();
     for (role, rel, p) in &s.files.inputs {
         match fundsim::scenario::load::read_file(p, rel) {
             Ok(bytes) => {
                 let abs = p.canonicalize().unwrap_or_else(|_| p.clone());
                 inputs.push(FileEntry::new(Some(role), rel, Some(&abs.display().to_string()), &bytes));
-                let xlsx = rel.to_ascii_lowercase().ends_with(".xlsx");
-                let data = |b: Vec<u8>| match s.tables.get(role.as_str()) {
-                    Some(t) if xlsx => table_csv(t),
-                    _ => b,
-                };
-                match role.as_str() {
-                    "payments" => ledger = Some((rel.clone(), data(bytes))),
-                    "households" => register = Some((rel.clone(), data(bytes))),
-                    _ => {}
-                }
+                sources.add(&s, role, rel, bytes);
             }
             Err(e) => errs.extend(e),
         }
@@ -145,152 +76,24 @@ pub fn produce(path: &Path, excel_csv: bool) -> Result<Produced, CliError> {
     if !errs.is_empty() {
         return Err(errs.into());
     }
-    let rec = match s.tables.get("actual") {
-        None => None,
-        Some(t) => {
-            let file = t.file.clone();
-            match recompute::read_actual(t, &s).and_then(|rows| recompute::recompute(&s, &alloc, &rows, &file, &cfg)) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    errs.extend(e);
-                    None
-                }
-            }
-        }
-    };
-    let pay = match (&ledger, &register) {
-        (Some((lf, lb)), Some((hf, hb))) => {
-            let input = payments::LedgerInput {
-                payments_file: lf,
-                payments: lb,
-                households_file: hf,
-                households: hb,
-            };
-            match payments::check_payments(&input, &cfg.payments) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    errs.extend(e);
-                    None
-                }
-            }
-        }
-        (Some((lf, _)), None) => {
-            errs.push(
-                Location::file(lf),
-                "a payment ledger needs the household register (households.csv) to be checked against",
-            );
-            None
-        }
-        (None, Some((hf, _))) => {
-            errs.push(
-                Location::file(hf),
-                "a household register needs a payment ledger (payments.csv) to check",
-            );
-            None
-        }
-        (None, None) => None,
-    };
-    if !errs.is_empty() {
-        return Err(errs.into());
+    let r = run::run(&s, &alloc, cfg, &sources, Weights::Infer)?;
+    drop(sources);
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
     }
-    drop(ledger);
-    drop(register);
-    // the weights the actual distribution implies (infer-weights on the default pool)
-    let inferred = if s.tables.contains_key("actual") {
-        let summary = fundsim::lpcheck::bind::select(&s, &alloc, None, None).and_then(|sel| {
-            let r = fundsim::lpcheck::bind::run_infer(&s, &alloc, &sel, 0.01, None, false)?;
-            Ok(fundsim::audit::findings::InferredWeightsSummary {
-                stage: sel.stage,
-                pool: sel.pool.id.clone(),
-                method: "L1".into(),
-                weights: r
-                    .stated
-                    .iter()
-                    .zip(&r.inference.l1.weights)
-                    .map(|((factor, stated), inferred)| fundsim::audit::findings::InferredWeight {
-                        factor: factor.clone(),
-                        stated: *stated,
-                        inferred: *inferred,
-                    })
-                    .collect(),
-                formula_share: Some(r.inference.l1.formula_share),
-                flagged_units: r
-                    .inference
-                    .residuals
-                    .iter()
-                    .filter(|x| x.flagged)
-                    .map(|x| x.unit_id.clone())
-                    .collect(),
-            })
-        });
-        match summary {
-            Ok(w) => Some(w),
-            Err(e) => {
-                for d in e.0 {
-                    eprintln!("warning: weights not inferred: {d}");
-                }
-                None
-            }
-        }
-    } else {
-        None
-    };
-    // the file-count reconciliation of the union hardship files (files.csv), when present
-    let file_hits: Option<(String, Vec<fundsim::audit::findings::FileReconHit>)> = match s.tables.get("files") {
-        None => None,
-        Some(t) => {
-            let found = fundsim::project::reconcile_files(t, &s.hierarchy)?;
-            let hits = found
-                .into_iter()
-                .map(|f| fundsim::audit::findings::FileReconHit {
-                    unit_id: f.unit_id,
-                    year: f.year,
-                    line: f.line,
-                    kind: match f.kind {
-                        fundsim::project::FindingKind::Identity => fundsim::audit::findings::FileReconKind::Identity,
-                        fundsim::project::FindingKind::Continuity => fundsim::audit::findings::FileReconKind::Continuity,
-                    },
-                    expected: i64::try_from(f.expected).unwrap_or(i64::MAX),
-                    found: i64::try_from(f.found).unwrap_or(i64::MAX),
-                })
-                .collect();
-            Some((t.file.clone(), hits))
-        }
-    };
-    let input = FindingsInput {
-        scenario: &s,
-        config: &cfg,
-        recompute: rec.as_ref(),
-        payments: pay.as_ref(),
-        weights: inferred.as_ref(),
-        files: file_hits.as_ref().map(|(f, h)| (f.as_str(), h.as_slice())),
-    };
+    let input = r.findings_input(&s);
     let md = findings::render(&input);
     let found = findings::build(&input);
-    let mut files = Vec::new();
-    let empty = recompute::Recompute {
-        actual_file: String::new(),
-        actual_rows: 0,
-        comparisons: Vec::new(),
-        reconciliations: Vec::new(),
-    };
-    let r = rec.as_ref().unwrap_or(&empty);
-    files.push(("audit.csv".to_string(), recompute::audit_table(r).to_csv(excel_csv)));
-    if rec.is_some() {
-        files.push(("reconcile.csv".to_string(), recompute::reconcile_table(r).to_csv(excel_csv)));
-    }
-    if let Some(p) = &pay {
-        files.push(("payments_check.csv".to_string(), payments::payments_table(p).to_csv(excel_csv)));
-    }
+    let mut files: Vec<(String, Vec<u8>)> = r.tables().iter().map(|t| (t.name.clone(), t.to_csv(excel_csv))).collect();
     files.push(("findings.md".to_string(), md.into_bytes()));
-    let flagged = rec.as_ref().map(|r| r.flagged()).unwrap_or(0) + pay.as_ref().map(|p| p.hits.len()).unwrap_or(0);
+    let flagged = r.flagged();
     Ok(Produced {
         scenario: s,
         files,
         inputs,
         flagged,
         findings: found,
-        config: cfg,
+        config: r.config,
     })
 }
 

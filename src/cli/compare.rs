@@ -99,98 +99,18 @@ pub fn run(a: Args) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The winners-and-losers chart (the 25 largest gains and losses) and the waterfall of the
-/// change decomposition, for all units together and for the unit whose amount changed most.
+/// The winners-and-losers chart and the waterfalls of the change decomposition
+/// (`fundsim::report::build::compare_charts`), rendered as SVG and PNG.
 fn charts(
     s1: &fundsim::scenario::Scenario,
     s2: &fundsim::scenario::Scenario,
     c: &fundsim::compare::Comparison,
 ) -> Result<Vec<(String, Vec<u8>)>, CliError> {
-    use fundsim::report::charts::{ChangeChart, ChangePart, ChangeRow, Chart, ChartFrame, WaterfallChart};
-    use rust_decimal::prelude::ToPrimitive;
-    let lang = match s1.lang {
-        fundsim::scenario::Lang::Zh => fundsim::report::Lang::Zh,
-        fundsim::scenario::Lang::En => fundsim::report::Lang::En,
-    };
-    let yuan = |d: rust_decimal::Decimal| (d * s1.money_unit.yuan()).to_f64().unwrap_or(0.0);
-    let mut rows: Vec<(rust_decimal::Decimal, &fundsim::compare::UnitChange)> = c
-        .units
-        .iter()
-        .map(|u| (u.amount_2 - u.amount_1, u))
-        .filter(|x| !x.0.is_zero())
-        .collect();
-    rows.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.id.cmp(&y.1.id)));
-    let mut pick: Vec<&(rust_decimal::Decimal, &fundsim::compare::UnitChange)> = rows.iter().take(25).collect();
-    pick.extend(
-        rows.iter()
-            .rev()
-            .take(25)
-            .filter(|x| !rows.iter().take(25).any(|y| y.1.id == x.1.id)),
-    );
-    let change = Chart::Changes(ChangeChart {
-        rows: pick
-            .iter()
-            .map(|(d, u)| ChangeRow {
-                name: u.name.clone(),
-                change: yuan(*d),
-            })
-            .collect(),
-    });
-    let source = format!("{} → {} · fundsim", s1.title, s2.title);
-    let frame = ChartFrame::new(lang, source.clone());
-    let mut out = Vec::new();
     let err = |e: fundsim::report::ReportError| CliError::Usage(format!("chart: {e}"));
-    out.push((
-        "charts/compare_changes.svg".to_string(),
-        change.render_svg(&frame).map_err(err)?.into_bytes(),
-    ));
-    out.push(("charts/compare_changes.png".to_string(), change.render_png(&frame).map_err(err)?));
-    let labels = [
-        ChangePart::Data,
-        ChangePart::Weights,
-        ChangePart::Other(if lang == fundsim::report::Lang::Zh {
-            "总额变化".into()
-        } else {
-            "total".into()
-        }),
-        ChangePart::FloorsCaps,
-    ];
-    let mut waterfalls: Vec<(String, Option<f64>, [rust_decimal::Decimal; 4])> = Vec::new();
-    let mut sum = [rust_decimal::Decimal::ZERO; 4];
-    let mut base = rust_decimal::Decimal::ZERO;
-    for u in &c.units {
-        if let Some(p) = u.parts {
-            for (a, b) in sum.iter_mut().zip(p) {
-                *a += b;
-            }
-            base += u.amount_1;
-        }
-    }
-    if c.units.iter().any(|u| u.parts.is_some()) {
-        waterfalls.push((
-            if lang == fundsim::report::Lang::Zh {
-                "全部单位".into()
-            } else {
-                "all units".into()
-            },
-            Some(yuan(base)),
-            sum,
-        ));
-        if let Some((_, u)) = rows.iter().max_by(|x, y| x.0.abs().cmp(&y.0.abs()).then(y.1.id.cmp(&x.1.id))) {
-            if let Some(p) = u.parts {
-                waterfalls.push((u.name.clone(), Some(yuan(u.amount_1)), p));
-            }
-        }
-    }
-    for (i, (subject, baseline, parts)) in waterfalls.into_iter().enumerate() {
-        let chart = Chart::Waterfall(WaterfallChart {
-            subject,
-            baseline,
-            parts: labels.iter().cloned().zip(parts.iter().map(|d| yuan(*d))).collect(),
-        });
-        let name = if i == 0 { "compare_waterfall_all" } else { "compare_waterfall_top" };
-        out.push((format!("charts/{name}.svg"), chart.render_svg(&frame).map_err(err)?.into_bytes()));
-        out.push((format!("charts/{name}.png"), chart.render_png(&frame).map_err(err)?));
+    let mut out = Vec::new();
+    for (stem, chart, frame) in fundsim::report::build::compare_charts(s1, s2, c) {
+        out.push((format!("charts/{stem}.svg"), chart.render_svg(&frame).map_err(err)?.into_bytes()));
+        out.push((format!("charts/{stem}.png"), chart.render_png(&frame).map_err(err)?));
     }
     Ok(out)
 }

@@ -1,6 +1,8 @@
 //! `fundsim report S` (also `fundsim run S`): every step the scenario has data for, then all
 //! tables as CSV, every chart as SVG and PNG under `charts/`, a self-contained `index.html` and
-//! `workbook.xlsx`, written together (atomically) under `--out`.
+//! `workbook.xlsx`, written together (atomically) under `--out`. A CSV payment ledger is read
+//! as bytes and checked in one pass (as `fundsim audit` does); `[report] baseline` names a
+//! second scenario, loaded here, for the compare step.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -10,7 +12,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::common::{self, ScenarioArgs};
 use super::write::Outputs;
 use super::CliError;
-use fundsim::report::build::{build, phases, BuildError, BuildOptions};
+use fundsim::audit::run::Sources;
+use fundsim::error::InputErrors;
+use fundsim::report::build::{baseline_path, build_with, phases, BuildError, BuildOptions, ReportInputs};
+use fundsim::scenario::load::{load_lean, read_file};
+use fundsim::scenario::Scenario;
 
 /// Arguments of `report` / `run`.
 #[derive(Debug, clap::Args)]
@@ -34,13 +40,61 @@ fn progress_bar(len: usize) -> ProgressBar {
     pb
 }
 
+/// Loads the scenario (a CSV payment ledger and register as bytes, not tables: they are
+/// checked in one pass by the audit step) and the `[report] baseline` scenario, if named.
+fn load_inputs(a: &Args) -> Result<(Scenario, ReportInputs), CliError> {
+    let path = a.common.scenario.clone().unwrap_or_else(common::default_scenario);
+    let mut s = super::audit::load_for_audit(&path)?;
+    let mut sources = Sources::default();
+    let mut errs = InputErrors::default();
+    if s.raw.audit.is_some() {
+        for (role, rel, p) in &s.files.inputs {
+            if role == "payments" || role == "households" {
+                match read_file(p, rel) {
+                    Ok(bytes) => sources.add(&s, role, rel, bytes),
+                    Err(e) => errs.extend(e),
+                }
+            }
+        }
+    }
+    s.tables.remove("payments");
+    s.tables.remove("households");
+    if !errs.is_empty() {
+        return Err(errs.into());
+    }
+    let baseline = match baseline_path(&s) {
+        None => None,
+        Some((p, loc)) => match load_lean(&p) {
+            Ok(b) => {
+                for w in &b.warnings {
+                    eprintln!("warning: baseline: {w}");
+                }
+                Some(b)
+            }
+            Err(e) => {
+                let mut errs = InputErrors::one(loc, format!("the baseline scenario {} could not be loaded:", p.display()));
+                errs.extend(e);
+                return Err(errs.into());
+            }
+        },
+    };
+    Ok((
+        s,
+        ReportInputs {
+            audit: Some(sources),
+            baseline,
+        },
+    ))
+}
+
 /// Runs `report`.
 pub fn run(a: Args) -> Result<(), CliError> {
-    let s = common::load(&a.common)?;
+    let (s, inputs) = load_inputs(&a)?;
     let pb = progress_bar(phases());
     let mut first = true;
-    let result = build(
+    let result = build_with(
         &s,
+        &inputs,
         &BuildOptions {
             excel_csv: a.common.excel_csv,
         },

@@ -72,6 +72,61 @@ pub fn load_dir(dir: &Path, toml_path: &Path) -> Result<Scenario, InputErrors> {
     Ok(s)
 }
 
+/// Loads a scenario like [`load`], except that a CSV payment ledger and household register
+/// (roles `payments` and `households`) are not read cell by cell into tables — millions of
+/// rows would cost gigabytes: the loader gets a header-only stand-in, and the caller reads
+/// the bytes itself (from `files.inputs`) for [`crate::audit::payments::check_payments`],
+/// which streams them. An `.xlsx` ledger is loaded as usual.
+pub fn load_lean(path: &Path) -> Result<Scenario, InputErrors> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| InputErrors::one(Location::file(&shown), format!("cannot open scenario: {e}")))?;
+    let (dir, toml_path) = if meta.is_dir() {
+        (path.to_path_buf(), path.join("scenario.toml"))
+    } else {
+        (
+            path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+            path.to_path_buf(),
+        )
+    };
+    let toml_name = toml_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario.toml".into());
+    let bytes = read_file(&toml_path, &toml_name)?;
+    let text = String::from_utf8_lossy(bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(&bytes)).into_owned();
+    let (ledger, register) = match parse_toml(&toml_name, &text) {
+        Ok(raw) => (
+            raw.data.payments.map(|x| x.into_inner()).unwrap_or_else(|| "payments.csv".into()),
+            raw.data
+                .households
+                .map(|x| x.into_inner())
+                .unwrap_or_else(|| "households.csv".into()),
+        ),
+        Err(_) => ("payments.csv".into(), "households.csv".into()),
+    };
+    let is_csv = |name: &str| !name.to_ascii_lowercase().ends_with(".xlsx");
+    let mut reader = |rel: &str| -> Option<Result<(Vec<u8>, PathBuf), InputErrors>> {
+        let p = dir.join(rel);
+        std::fs::symlink_metadata(&p).ok()?;
+        if rel == ledger && is_csv(rel) {
+            return Some(Ok((b"payment_id,household_id,unit_id,date,kind,amount\n".to_vec(), p)));
+        }
+        if rel == register && is_csv(rel) {
+            return Some(Ok((
+                b"household_id,unit_id,category,filed_on,closed_on,dibao_monthly\n".to_vec(),
+                p,
+            )));
+        }
+        Some(read_file(&p, rel).map(|b| (b, p)))
+    };
+    let mut s = from_sources(&toml_name, &bytes, &mut reader)?;
+    s.files.dir = dir;
+    if let Some(first) = s.files.inputs.first_mut() {
+        first.2 = toml_path;
+    }
+    Ok(s)
+}
+
 /// A source of scenario files: given a name relative to the scenario folder, its bytes and
 /// path, or `None` when there is no such file.
 pub type FileSource<'a> = dyn FnMut(&str) -> Option<Result<(Vec<u8>, PathBuf), InputErrors>> + 'a;

@@ -22,6 +22,9 @@
 //! 6. [`plan_sample`] → sample size for a margin of error and the chance a unit at (or at half)
 //!    the threshold is failed with it ([`plan`]).
 //!
+//! [`bind`] runs steps 1–5 on a loaded scenario (`survey.csv`, `plan.csv`, `[indicators]`,
+//! `[scoring]`) and returns the result tables; `fundsim score` and the report both use it.
+//!
 //! # Example
 //!
 //! ```
@@ -55,6 +58,7 @@
 //! ```
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+pub mod bind;
 pub mod bootstrap;
 mod de;
 pub mod error;

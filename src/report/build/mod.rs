@@ -30,9 +30,13 @@
 
 mod actual_step;
 mod alloc_step;
+mod audit_step;
+mod compare_step;
 mod fmt;
 mod page;
 mod projection_step;
+mod score_step;
+mod sensitivity_step;
 mod weights_step;
 
 use rayon::prelude::*;
@@ -48,6 +52,7 @@ use crate::lpcheck::bind::{CheckReport, InferReport};
 use crate::output::OutTable;
 use crate::scenario::{line_at, Scenario};
 
+pub use compare_step::compare_charts;
 pub use fmt::tr;
 
 /// The `[report]` section of `scenario.toml` (all keys optional).
@@ -60,6 +65,9 @@ pub use fmt::tr;
 /// population = "poor_pop"             # per-capita column (default: [scenario] population)
 /// max_bars = 50                       # per-unit bar charts show at most this many units
 /// max_table_rows = 30                 # page tables show at most this many rows (CSV has all)
+/// sensitivity_draws = 200             # most Monte Carlo draws of the sensitivity step
+/// baseline = "../gansu-2018-old"      # compare with this scenario (folder or its .toml),
+///                                     # relative to this scenario.toml
 /// ```
 ///
 /// A column named here must exist in `factors.csv`; the defaults are used only when present.
@@ -84,6 +92,13 @@ pub struct RawReport {
     /// Most rows of a table in the page.
     #[serde(default)]
     pub max_table_rows: Option<Spanned<i64>>,
+    /// Most base draws of the sensitivity step (`[sensitivity] draws` is cut to this).
+    #[serde(default)]
+    pub sensitivity_draws: Option<Spanned<i64>>,
+    /// The scenario to compare with (a folder or its `scenario.toml`), relative to this
+    /// scenario's folder.
+    #[serde(default)]
+    pub baseline: Option<Spanned<String>>,
 }
 
 /// Report settings after checking `[report]` against the scenario.
@@ -101,12 +116,21 @@ pub struct ReportConfig {
     pub max_bars: usize,
     /// Most rows of a table in the page (default 30).
     pub max_table_rows: usize,
+    /// Most base draws of the sensitivity step (default 200).
+    pub sensitivity_draws: usize,
+    /// `[report] baseline` as written, if any.
+    pub baseline: Option<String>,
 }
 
 /// Default of [`ReportConfig::max_bars`].
 pub const DEFAULT_MAX_BARS: usize = 50;
 /// Default of [`ReportConfig::max_table_rows`].
 pub const DEFAULT_MAX_TABLE_ROWS: usize = 30;
+/// Default of [`ReportConfig::sensitivity_draws`]: on the bundled Gansu scenario (3 input
+/// groups, 86 counties) 200 base draws are 1,000 model evaluations, a few milliseconds.
+pub const DEFAULT_SENSITIVITY_DRAWS: usize = 200;
+/// Largest `sensitivity_draws` accepted.
+pub const LIMIT_SENSITIVITY_DRAWS: usize = 100_000;
 /// Largest `max_bars` accepted (a taller chart exceeds [`super::charts::MAX_HEIGHT`]).
 pub const LIMIT_MAX_BARS: usize = 300;
 
@@ -151,6 +175,28 @@ impl ReportConfig {
         };
         let max_bars = limit(&raw.max_bars, "max_bars", DEFAULT_MAX_BARS, LIMIT_MAX_BARS);
         let max_table_rows = limit(&raw.max_table_rows, "max_table_rows", DEFAULT_MAX_TABLE_ROWS, 1_000_000);
+        let sensitivity_draws = limit(
+            &raw.sensitivity_draws,
+            "sensitivity_draws",
+            DEFAULT_SENSITIVITY_DRAWS,
+            LIMIT_SENSITIVITY_DRAWS,
+        );
+        // a Monte Carlo quantile needs two draws at least
+        let sensitivity_draws = match &raw.sensitivity_draws {
+            Some(n) if sensitivity_draws < 2 => {
+                errs.push(loc(n.span().start, "sensitivity_draws"), "must be at least 2, got 1");
+                DEFAULT_SENSITIVITY_DRAWS
+            }
+            _ => sensitivity_draws,
+        };
+        let baseline = match &raw.baseline {
+            Some(b) if b.get_ref().trim().is_empty() => {
+                errs.push(loc(b.span().start, "baseline"), "is empty: name a scenario folder");
+                None
+            }
+            Some(b) => Some(b.get_ref().clone()),
+            None => None,
+        };
         errs.into_result(ReportConfig {
             poverty_flag,
             deep_poverty_flag,
@@ -158,9 +204,35 @@ impl ReportConfig {
             population,
             max_bars,
             max_table_rows,
+            sensitivity_draws,
+            baseline,
         })
     }
 }
+
+/// Where `[report] baseline` points: the path joined to the scenario's folder (no file is
+/// touched), and the TOML location of the key for errors about it.
+pub fn baseline_path(s: &Scenario) -> Option<(std::path::PathBuf, Location)> {
+    let b = s.raw.report.as_ref()?.get_ref().baseline.as_ref()?;
+    let loc = Location::at(&s.toml_file, Some(line_at(&s.toml_text, b.span().start)), "report.baseline");
+    Some((s.files.dir.join(b.get_ref().trim()), loc))
+}
+
+/// What the caller read for the report besides the scenario (the library reads no files).
+#[derive(Debug, Default)]
+pub struct ReportInputs {
+    /// The payment ledger and household register as CSV bytes, for the audit step. `None`:
+    /// from the scenario's loaded tables ([`crate::audit::run::Sources::from_tables`]).
+    pub audit: Option<crate::audit::run::Sources>,
+    /// The scenario named by `[report] baseline`, loaded by the caller ([`baseline_path`]).
+    /// Without it the compare step is skipped.
+    pub baseline: Option<Scenario>,
+}
+
+static NO_INPUTS: ReportInputs = ReportInputs {
+    audit: None,
+    baseline: None,
+};
 
 /// Where a check-weights run looked: the pool and its result.
 #[derive(Debug, Clone)]
@@ -195,6 +267,14 @@ pub struct Results {
     pub weight_check: Option<CheckRun>,
     /// `infer-weights` on the default pool, from `actual.csv`.
     pub inference: Option<InferRun>,
+    /// Survey indicators, exit check and scores (`fundsim score`).
+    pub score: Option<crate::score::bind::ScoreRun>,
+    /// The audit (`fundsim audit`).
+    pub audit: Option<crate::audit::run::AuditRun>,
+    /// The sensitivity analysis (`fundsim sensitivity`, draws capped).
+    pub sensitivity: Option<crate::sensitivity::Sensitivity>,
+    /// The comparison with `[report] baseline` (`fundsim compare baseline this`).
+    pub compare: Option<crate::compare::Comparison>,
 }
 
 /// Everything a step can read, and the results of the steps before it.
@@ -208,11 +288,18 @@ pub struct Ctx<'a> {
     pub lang: Lang,
     /// Results of earlier steps.
     pub results: Results,
+    /// Files the caller read for the steps (ledger bytes, baseline scenario).
+    pub inputs: &'a ReportInputs,
 }
 
 impl<'a> Ctx<'a> {
     /// A context for `s`, with `[report]` checked.
     pub fn new(s: &'a Scenario) -> Result<Self, InputErrors> {
+        Self::with_inputs(s, &NO_INPUTS)
+    }
+
+    /// A context for `s` with what the caller read besides it.
+    pub fn with_inputs(s: &'a Scenario, inputs: &'a ReportInputs) -> Result<Self, InputErrors> {
         Ok(Ctx {
             scenario: s,
             config: ReportConfig::from_scenario(s)?,
@@ -221,6 +308,7 @@ impl<'a> Ctx<'a> {
                 crate::scenario::Lang::En => Lang::En,
             },
             results: Results::default(),
+            inputs,
         })
     }
 
@@ -413,6 +501,30 @@ pub const STEPS: &[Step] = &[
         applies: projection_step::applies,
         run: projection_step::run,
     },
+    Step {
+        id: "indicators",
+        title: ("第三方评估指标与考核评分", "Survey indicators and scores"),
+        applies: score_step::applies,
+        run: score_step::run,
+    },
+    Step {
+        id: "audit",
+        title: ("审计发现", "Audit findings"),
+        applies: audit_step::applies,
+        run: audit_step::run,
+    },
+    Step {
+        id: "sensitivity",
+        title: ("敏感性分析", "Sensitivity analysis"),
+        applies: sensitivity_step::applies,
+        run: sensitivity_step::run,
+    },
+    Step {
+        id: "compare",
+        title: ("与基线方案比较", "Comparison with the baseline"),
+        applies: compare_step::applies,
+        run: compare_step::run,
+    },
 ];
 
 /// Options of [`build`].
@@ -475,9 +587,17 @@ pub fn render_charts(charts: &[ChartSpec]) -> Result<Vec<Rendered>, ReportError>
 }
 
 /// Builds the whole report of `s`. `progress` is called with a label before each of the
-/// [`phases`] (each step's title, then the charts, then the page and workbook).
+/// [`phases`] (each step's title, then the charts, then the page and workbook). The audit
+/// step reads the ledger from the loaded tables and the compare step is skipped; use
+/// [`build_with`] to pass the ledger bytes and the baseline scenario.
 pub fn build(s: &Scenario, opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<Report, BuildError> {
-    let mut ctx = Ctx::new(s)?;
+    build_with(s, &NO_INPUTS, opts, progress)
+}
+
+/// [`build`] with what the caller read besides the scenario: the payment ledger's bytes for
+/// the audit step and the `[report] baseline` scenario for the compare step.
+pub fn build_with(s: &Scenario, inputs: &ReportInputs, opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<Report, BuildError> {
+    let mut ctx = Ctx::with_inputs(s, inputs)?;
     let mut outputs: Vec<(&'static Step, StepOutput)> = Vec::new();
     let mut skipped = Vec::new();
     for step in STEPS {
@@ -576,7 +696,17 @@ mod tests {
         let skipped: Vec<&str> = r.skipped.iter().map(|x| x.0).collect();
         assert_eq!(
             skipped,
-            vec!["check-weights", "infer-weights", "weight-ranges", "formula-vs-actual", "projection"]
+            vec![
+                "check-weights",
+                "infer-weights",
+                "weight-ranges",
+                "formula-vs-actual",
+                "projection",
+                "indicators",
+                "audit",
+                "sensitivity",
+                "compare"
+            ]
         );
         let names: Vec<&str> = r.files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(
@@ -632,6 +762,122 @@ mod tests {
         let html = String::from_utf8(r.files.iter().find(|f| f.0 == "index.html").unwrap().1.clone()).unwrap();
         assert!(html.contains("减贫目标测算"));
         assert_eq!(r, build_quiet(&s));
+    }
+
+    const SURVEY: &str = "unit_id,indicator,sampled,flagged\nA,missed_assessment,100,1\nA,wrong_exit,100,5\nA,satisfaction,200,190\nB,missed_assessment,100,3\nB,wrong_exit,100,0\nB,satisfaction,200,170\nC,missed_assessment,100,0\nC,wrong_exit,100,1\nC,satisfaction,200,199\n";
+
+    fn file<'r>(r: &'r Report, name: &str) -> &'r [u8] {
+        &r.files.iter().find(|f| f.0 == name).unwrap_or_else(|| panic!("{name} missing")).1
+    }
+
+    #[test]
+    fn indicators_step_writes_score_tables_and_one_rates_chart_per_indicator() {
+        let s = scenario("\n[indicators]\nci = \"wilson\"\n", &[("survey.csv", SURVEY)]);
+        let r = build_quiet(&s);
+        assert!(r.ran.contains(&"indicators"), "{:?}", r.skipped);
+        for n in [
+            "indicators.csv",
+            "charts/rates-missed-assessment.png",
+            "charts/rates-wrong-exit.svg",
+            "charts/rates-satisfaction.png",
+        ] {
+            assert!(r.files.iter().any(|f| f.0 == n), "{n} missing");
+        }
+        // the same table fundsim score writes
+        let run = crate::score::bind::run(&s, &Default::default()).unwrap();
+        let t = crate::score::bind::tables(&run);
+        assert_eq!(file(&r, "indicators.csv"), t[0].to_csv(false).as_slice());
+        let ind = r.tables.iter().find(|t| t.name == "indicators.csv").unwrap();
+        assert_eq!(ind.rows.len(), 9);
+        // A: wrong exit 5/100 fails the 2% threshold by the point estimate
+        let a = ind.rows.iter().find(|x| x[0] == "A" && x[1] == "wrong_exit").unwrap();
+        assert_eq!((a[4].as_str(), a[8].as_str()), ("0.05", "fail"));
+        let html = String::from_utf8(file(&r, "index.html").to_vec()).unwrap();
+        assert!(html.contains("第三方评估指标与考核评分") && html.contains("漏评率"), "{html}");
+        // no [scoring]: no scores table
+        assert!(!r.files.iter().any(|f| f.0 == "scores.csv"));
+        // no survey: skipped with the reason
+        let s = scenario("\n[indicators]\nci = \"wilson\"\n", &[]);
+        let r = build_quiet(&s);
+        let why = &r.skipped.iter().find(|x| x.0 == "indicators").unwrap().1;
+        assert!(why.contains("survey.csv"), "{why}");
+    }
+
+    #[test]
+    fn audit_step_lists_findings_in_working_paper_form() {
+        let s = scenario(
+            "\n[audit]\nabs_tol = \"1\"\nrel_tol = \"0\"\n",
+            &[("actual.csv", "unit_id,amount\nA,150\nB,250\nC,600\n")],
+        );
+        let r = build_quiet(&s);
+        assert!(r.ran.contains(&"audit"), "{:?}", r.skipped);
+        let audit = r.tables.iter().find(|t| t.name == "audit.csv").unwrap();
+        assert!(audit.rows.len() >= 3);
+        let f = r.tables.iter().find(|t| t.name == "audit_findings.csv").unwrap();
+        assert_eq!(f.headers[..4], ["no", "check", "title", "amount"]);
+        // A +50, B −50: one allocation finding with 100 at stake
+        let alloc = f.rows.iter().find(|x| x[1] == "allocation").unwrap();
+        assert_eq!(alloc[3], "100");
+        assert!(!alloc[6].contains('|'), "evidence tables are dropped: {}", alloc[6]);
+        let html = String::from_utf8(file(&r, "index.html").to_vec()).unwrap();
+        assert!(html.contains("审计发现") && html.contains("审计依据"), "{html}");
+        assert!(r.files.iter().any(|x| x.0 == "audit_findings.csv"));
+    }
+
+    #[test]
+    fn sensitivity_step_caps_the_draws_and_draws_the_bands() {
+        let s = scenario(
+            "\n[sensitivity]\nnoise = { pop = \"0.1\" }\ndraws = 5000\nseed = 3\n\n[report]\nsensitivity_draws = 40\n",
+            &[],
+        );
+        let r = build_quiet(&s);
+        assert!(r.ran.contains(&"sensitivity"), "{:?}", r.skipped);
+        let bands = r.tables.iter().find(|t| t.name == "sensitivity.csv").unwrap();
+        assert_eq!(bands.rows.len(), 3);
+        assert!(r.files.iter().any(|x| x.0 == "charts/sensitivity-bands.png"));
+        // 40 draws, seed 3: the numbers of `fundsim sensitivity --draws 40 --seed 3`
+        let spec = crate::sensitivity::spec(&s).unwrap().unwrap();
+        let alloc = crate::alloc::allocate(&s).unwrap();
+        let direct = crate::sensitivity::run(&s, &spec, &alloc, crate::sensitivity::Options { draws: 40, seed: 3 }, &|_| {}).unwrap();
+        assert_eq!(
+            file(&r, "sensitivity.csv"),
+            crate::sensitivity::bands_table(&s, &direct).to_csv(false).as_slice()
+        );
+        let html = String::from_utf8(file(&r, "index.html").to_vec()).unwrap();
+        assert!(html.contains("报告中抽样次数限制为 40 次"), "{html}");
+        // a cap of 1 is an error naming the key
+        let s = scenario("\n[report]\nsensitivity_draws = 1\nbaseline = \" \"\n", &[]);
+        let e = ReportConfig::from_scenario(&s).unwrap_err().to_string();
+        assert!(e.contains("report.sensitivity_draws") && e.contains("report.baseline"), "{e}");
+    }
+
+    #[test]
+    fn compare_step_needs_the_baseline_loaded_by_the_caller() {
+        let s = scenario("\n[report]\nbaseline = \"../old\"\n", &[]);
+        let r = build_quiet(&s);
+        let why = &r.skipped.iter().find(|x| x.0 == "compare").unwrap().1;
+        assert!(why.contains("../old"), "{why}");
+        let (path, loc) = baseline_path(&s).unwrap();
+        assert!(path.ends_with("../old"));
+        assert_eq!(loc.field.as_deref(), Some("report.baseline"));
+        // the baseline weighs population differently: pop 1 vs (pop 0.5, incidence 0.5)
+        let mut old = scenario("", &[]);
+        old.stages[0].pools[0].factors[0].weight = rust_decimal::Decimal::new(5, 1);
+        let mut f2 = old.stages[0].pools[0].factors[0].clone();
+        f2.column = "incidence".into();
+        old.stages[0].pools[0].factors.push(f2);
+        old.factors.parse_column("incidence", &mut Vec::new()).unwrap();
+        let inputs = ReportInputs {
+            audit: None,
+            baseline: Some(old),
+        };
+        let r = build_with(&s, &inputs, &BuildOptions::default(), &mut |_| {}).unwrap();
+        assert!(r.ran.contains(&"compare"), "{:?}", r.skipped);
+        for n in ["compare.csv", "charts/compare_changes.png", "charts/compare_waterfall_all.svg"] {
+            assert!(r.files.iter().any(|f| f.0 == n), "{n} missing");
+        }
+        let t = r.tables.iter().find(|t| t.name == "compare.csv").unwrap();
+        assert_eq!(t.rows.len(), 3);
     }
 
     #[test]

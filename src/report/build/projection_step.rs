@@ -2,7 +2,8 @@
 //! exit-target projection of `fundsim project` (SPEC §4) → `projection.csv` (and
 //! `projection_mc.csv` when `[projection] runs` > 0), the chart of the remaining headcount
 //! against the target path (total row of the root, else the first total, else the first plan
-//! unit), and, when `county_exits.csv` is present, planned vs actual county exits per year.
+//! unit), and, when `county_exits.csv` is present, planned vs actual county exits per year
+//! (a count of counties) with its data as `county_exits.csv`.
 //!
 //! The target path of a year is what would remain if the year's target were met exactly:
 //! `start + entries + returns − target` (floored at 0). The chart starts one year before the
@@ -14,6 +15,7 @@ use rust_decimal::prelude::ToPrimitive;
 use super::fmt::{money, pct_dec};
 use super::{ChartSpec, Ctx, SectionOut, StepOutput};
 use crate::error::{InputErrors, Location};
+use crate::output::OutTable;
 use crate::project::{self, engine::ProjectError, table, YearRow};
 use crate::report::charts::{Chart, Comparison, GroupedBarChart, GroupedRow, ProjectionChart, ProjectionPoint};
 use crate::report::Lang;
@@ -224,7 +226,7 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<StepOutput, InputErrors> {
             let chart = ChartSpec {
                 stem: "planned-vs-actual-exits".into(),
                 chart: Chart::Grouped(GroupedBarChart {
-                    kind: Comparison::PlannedVsActualExits,
+                    kind: Comparison::PlannedVsActualCountyExits,
                     rows: grows,
                 }),
                 frame: {
@@ -242,6 +244,16 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<StepOutput, InputErrors> {
             });
             sec.chart(&chart.stem);
             out.charts.push(chart);
+            // the chart's data as a table of the report (CSV and workbook sheet), as read
+            let headers: Vec<&str> = ct.headers.iter().map(String::as_str).collect();
+            let mut table = OutTable::new("county_exits.csv", &headers);
+            table.rows = ct
+                .rows
+                .iter()
+                .map(|r| r.cells.iter().map(|c| c.trim().to_string()).collect())
+                .collect();
+            out.tables.push(table);
+            links.push(("county_exits.csv".into(), "county_exits.csv".into()));
         } else {
             return Err(errs);
         }

@@ -18,6 +18,8 @@ use crate::report::ReportError;
 pub enum Comparison {
     /// Planned vs actual exits (persons) per year.
     PlannedVsActualExits,
+    /// Planned vs actual county exits (摘帽, a count of counties) per year.
+    PlannedVsActualCountyExits,
     /// Formula amount vs actual amount (yuan) per unit (audit).
     FormulaVsActual,
 }
@@ -55,6 +57,7 @@ impl GroupedBarChart {
     pub(super) fn title(&self, lang: Lang) -> String {
         match self.kind {
             Comparison::PlannedVsActualExits => Txt::PlannedVsActualTitle,
+            Comparison::PlannedVsActualCountyExits => Txt::PlannedVsActualCountiesTitle,
             Comparison::FormulaVsActual => Txt::FormulaVsActualTitle,
         }
         .get(lang)
@@ -63,7 +66,7 @@ impl GroupedBarChart {
 
     pub(super) fn legend(&self, lang: Lang) -> Vec<LegendItem> {
         let (a, b) = match self.kind {
-            Comparison::PlannedVsActualExits => (Txt::PlannedExits, Txt::ActualExits),
+            Comparison::PlannedVsActualExits | Comparison::PlannedVsActualCountyExits => (Txt::PlannedExits, Txt::ActualExits),
             Comparison::FormulaVsActual => (Txt::FormulaAmount, Txt::ActualAmount),
         };
         vec![
@@ -100,6 +103,7 @@ impl GroupedBarChart {
         }
         let (q, value_txt, cat_txt) = match self.kind {
             Comparison::PlannedVsActualExits => (Quantity::Persons, Txt::ExitsAxis, Txt::YearAxis),
+            Comparison::PlannedVsActualCountyExits => (Quantity::Counties, Txt::CountyExitsAxis, Txt::YearAxis),
             Comparison::FormulaVsActual => (Quantity::Money, Txt::AmountAxis, Txt::AmountAxis),
         };
         let (mut lo, mut hi) = (0.0f64, 0.0f64);
@@ -125,7 +129,7 @@ impl GroupedBarChart {
             chart.draw_series(bars).map_err(de)?;
         } else {
             let cat_desc = match self.kind {
-                Comparison::PlannedVsActualExits => cat_txt.get(lang),
+                Comparison::PlannedVsActualExits | Comparison::PlannedVsActualCountyExits => cat_txt.get(lang),
                 Comparison::FormulaVsActual => "",
             };
             let mut chart = common::columns_chart(p, root, body, &labels, range.clone(), cat_desc, &desc)?;
@@ -138,7 +142,9 @@ impl GroupedBarChart {
             }
             chart.draw_series(bars).map_err(de)?;
             if n <= 10 {
-                let dp = decimals_for_span(range.end - range.start);
+                // counts of people or counties are whole numbers on an unscaled axis
+                let whole = matches!(q, Quantity::Persons | Quantity::Counties) && scale.pow10 == 0;
+                let dp = if whole { 0 } else { decimals_for_span(range.end - range.start) };
                 for (i, r) in self.rows.iter().enumerate() {
                     for (dx, v) in [(-w / 2.0, r.first), (w / 2.0, r.second)] {
                         let v = scale.apply(v);

@@ -8,6 +8,7 @@
 //! Fixed text comes from [`Txt`](super::text::Txt) in the frame's [`Lang`]; data text (names,
 //! source) is drawn as given — SVG output escapes it.
 
+mod bands;
 mod common;
 mod contrib;
 mod grouped;
@@ -26,6 +27,7 @@ use super::font::ensure_fonts;
 use super::{Lang, ReportError};
 use paint::{Mode, Painter};
 
+pub use bands::{BandChart, BandRow};
 pub use contrib::{ContributionChart, UnitContribution};
 pub use grouped::{Comparison, GroupedBarChart, GroupedRow};
 pub use projection::{ProjectionChart, ProjectionPoint};
@@ -84,6 +86,8 @@ pub enum Chart {
     Changes(ChangeChart),
     /// (g) One unit's change decomposed into parts (data, weights, floors/caps).
     Waterfall(WaterfallChart),
+    /// (h) Uncertainty bands of the amounts per unit (5%/50%/95% over Monte Carlo draws).
+    Bands(BandChart),
 }
 
 impl Chart {
@@ -94,13 +98,14 @@ impl Chart {
             Chart::Scatter(_) => "scatter",
             Chart::Projection(_) => "projection",
             Chart::Grouped(g) => match g.kind {
-                Comparison::PlannedVsActualExits => "planned-vs-actual",
+                Comparison::PlannedVsActualExits | Comparison::PlannedVsActualCountyExits => "planned-vs-actual",
                 Comparison::FormulaVsActual => "formula-vs-actual",
             },
             Chart::Rates(_) => "rates",
             Chart::WeightRanges(_) => "weight-ranges",
             Chart::Changes(_) => "changes",
             Chart::Waterfall(_) => "waterfall",
+            Chart::Bands(_) => "bands",
         }
     }
 
@@ -115,6 +120,7 @@ impl Chart {
             Chart::WeightRanges(c) => c.validate(),
             Chart::Changes(c) => c.validate(),
             Chart::Waterfall(c) => c.validate(),
+            Chart::Bands(c) => c.validate(),
         }
     }
 
@@ -130,6 +136,7 @@ impl Chart {
             Chart::WeightRanges(c) => c.body_height(),
             Chart::Changes(c) => c.body_height(),
             Chart::Waterfall(_) => common::FIXED_BODY,
+            Chart::Bands(c) => c.body_height(),
         };
         let h = u64::from(header.height) + u64::from(body) + u64::from(common::FOOTER);
         if h > u64::from(MAX_HEIGHT) {
@@ -182,6 +189,7 @@ impl Chart {
             Chart::WeightRanges(c) => c.rows.len(),
             Chart::Changes(c) => c.rows.len(),
             Chart::Waterfall(c) => c.parts.len(),
+            Chart::Bands(c) => c.rows.len(),
         }
     }
 
@@ -196,6 +204,7 @@ impl Chart {
             Chart::WeightRanges(_) => weights::title(lang),
             Chart::Changes(_) => winners::change_title(lang),
             Chart::Waterfall(c) => c.title(lang),
+            Chart::Bands(_) => BandChart::title(lang),
         }
     }
 
@@ -210,6 +219,7 @@ impl Chart {
             Chart::WeightRanges(c) => c.legend(lang),
             Chart::Changes(_) => winners::change_legend(lang),
             Chart::Waterfall(_) => winners::waterfall_legend(lang),
+            Chart::Bands(_) => BandChart::legend(lang),
         }
     }
 
@@ -226,6 +236,7 @@ impl Chart {
             Chart::WeightRanges(c) => c.draw(p, root, &body, lang),
             Chart::Changes(c) => c.draw(p, root, &body, lang),
             Chart::Waterfall(c) => c.draw(p, root, &body, lang),
+            Chart::Bands(c) => c.draw(p, root, &body, lang),
         }
     }
 }

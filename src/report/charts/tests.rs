@@ -142,6 +142,27 @@ fn all_charts(n: usize) -> Vec<Chart> {
                 (ChangePart::FloorsCaps, 2e5),
             ],
         }),
+        Chart::Grouped(GroupedBarChart {
+            kind: Comparison::PlannedVsActualCountyExits,
+            rows: (2017..=2020)
+                .map(|y| GroupedRow {
+                    label: y.to_string(),
+                    first: 18.0,
+                    second: f64::from(y - 2010),
+                })
+                .collect(),
+        }),
+        Chart::Bands(BandChart {
+            rows: (0..n)
+                .map(|i| BandRow {
+                    name: name(i),
+                    amount: 9e7 - 1e6 * f(i),
+                    p05: 8.5e7 - 1e6 * f(i),
+                    p50: 9e7 - 1e6 * f(i),
+                    p95: 9.4e7 - 1e6 * f(i),
+                })
+                .collect(),
+        }),
     ]
 }
 
@@ -281,6 +302,7 @@ fn empty_charts_say_no_data() {
             baseline: None,
             parts: vec![],
         }),
+        Chart::Bands(BandChart { rows: vec![] }),
     ];
     for c in empty {
         let svg = c.render_svg(&frame()).unwrap();
@@ -338,6 +360,38 @@ fn bad_values_are_errors_not_panics() {
         }],
     });
     decode(&c.render_png(&frame()).unwrap());
+}
+
+#[test]
+fn bands_and_county_exits_have_their_own_units_and_checks() {
+    let c = Chart::Bands(BandChart {
+        rows: vec![BandRow {
+            name: "a".into(),
+            amount: 1e6,
+            p05: f64::INFINITY,
+            p50: 1e6,
+            p95: 1e6,
+        }],
+    });
+    assert!(matches!(c.render_svg(&frame()), Err(ReportError::NonFinite { .. })));
+    let charts = all_charts(5);
+    let bands = charts.iter().find(|c| c.kind() == "bands").unwrap();
+    let svg = bands.render_svg(&frame()).unwrap();
+    assert!(
+        svg.contains("分配额的不确定性") && svg.contains("分配额 (万元)") && svg.contains("公布金额"),
+        "{svg}"
+    );
+    let en = bands.render_svg(&ChartFrame::new(Lang::En, "t")).unwrap();
+    assert!(en.contains("Amount (million yuan)") && en.contains("Median") && en.contains("Published amount"));
+    let exits = charts
+        .iter()
+        .find(|c| matches!(c, Chart::Grouped(g) if g.kind == Comparison::PlannedVsActualCountyExits))
+        .unwrap();
+    let svg = exits.render_svg(&frame()).unwrap();
+    assert!(svg.contains("摘帽县数 (个)") && svg.contains("计划与实际摘帽县数"), "{svg}");
+    assert!(!svg.contains("(人)"), "counties are not persons");
+    let en = exits.render_svg(&ChartFrame::new(Lang::En, "t")).unwrap();
+    assert!(en.contains("County exits (counties)"), "{en}");
 }
 
 #[test]
