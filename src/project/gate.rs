@@ -2,14 +2,13 @@
 //! and, when survey samples exist for it, its comprehensive incidence is under the threshold
 //! too and the three survey indicators pass.
 //!
-//! NOTE for the lead: the score module (SPEC §5, `fundsim score`) owns the indicator rules
-//! (configurable thresholds, intervals). This file holds a small, self-contained copy of the
-//! point-rate rules with the national thresholds, so the projection does not depend on it;
-//! swap [`SurveyGate::indicators_pass`] and [`SurveyGate::comprehensive_below`] for the score
-//! module's functions when both are on main (same formula: `(R + m·U + w·E) / P`, strict `<`,
-//! a missing indicator is a veto).
+//! The indicator rules are the score module's ([`crate::score::indicator::IndicatorConfig`]:
+//! the scenario's `[indicators]` thresholds, comparisons and per-unit overrides, national
+//! strict rules by default), set on each unit's gate by the projection's `prepare`; a gate
+//! built without them uses the national point rules. A missing indicator is a veto.
 
 use super::split::Rate;
+use crate::score::indicator::ThresholdRule;
 use rust_decimal::Decimal;
 
 /// National pass thresholds of the survey indicators (point rates, strict comparisons):
@@ -29,6 +28,9 @@ pub struct SurveyGate {
     pub wrong_exit: Option<(u64, u64)>,
     /// 群众认可度: approving households among those surveyed.
     pub satisfaction: Option<(u64, u64)>,
+    /// The rules (missed assessment, wrong exit, satisfaction) from the scenario's
+    /// `[indicators]`; `None`: the national strict point rules.
+    pub rules: Option<[ThresholdRule; 3]>,
 }
 
 /// `k/n < a/b` exactly (`n, b > 0`).
@@ -37,9 +39,14 @@ fn below(k: u64, n: u64, (a, b): (u64, u64)) -> bool {
 }
 
 impl SurveyGate {
-    /// True when all three indicators are present and pass at their point rates:
-    /// `missed < 0.02`, `wrong_exit < 0.02`, `satisfaction > 0.90`.
+    /// True when all three indicators are present and pass at their point rates: by the
+    /// unit's `rules` when set, else `missed < 0.02`, `wrong_exit < 0.02`, `satisfaction > 0.90`.
     pub fn indicators_pass(&self) -> bool {
+        if let Some([rm, rw, rs]) = &self.rules {
+            let ok =
+                |rule: &ThresholdRule, s: Option<(u64, u64)>| s.is_some_and(|(k, n)| n > 0 && rule.passes_counts(k, n).unwrap_or(false));
+            return ok(rm, self.missed) && ok(rw, self.wrong_exit) && ok(rs, self.satisfaction);
+        }
         match (self.missed, self.wrong_exit, self.satisfaction) {
             (Some((km, nm)), Some((kw, nw)), Some((ks, ns))) => {
                 nm > 0
@@ -116,7 +123,32 @@ mod tests {
             missed: Some(m),
             wrong_exit: Some(w),
             satisfaction: Some(s),
+            rules: None,
         }
+    }
+
+    #[test]
+    fn the_scenarios_indicator_rules_replace_the_national_ones() {
+        use crate::score::indicator::{Comparison, Direction};
+        let lower = |t, c| ThresholdRule {
+            threshold: t,
+            comparison: c,
+            direction: Direction::LowerBetter,
+        };
+        let sat = ThresholdRule {
+            threshold: dec!(0.85),
+            comparison: Comparison::Strict,
+            direction: Direction::HigherBetter,
+        };
+        let mut g = gate((3, 100), (1, 100), (88, 100));
+        assert!(!g.indicators_pass(), "national: 3% missed and 88% satisfaction fail");
+        g.rules = Some([lower(dec!(0.03), Comparison::Inclusive), lower(dec!(0.02), Comparison::Strict), sat]);
+        assert!(g.indicators_pass(), "3% ≤ 3% inclusive and 88% > 85% pass");
+        g.rules = Some([lower(dec!(0.03), Comparison::Strict), lower(dec!(0.02), Comparison::Strict), sat]);
+        assert!(!g.indicators_pass(), "3% < 3% strict fails");
+        g.satisfaction = None;
+        g.rules = Some([lower(dec!(0.03), Comparison::Inclusive), lower(dec!(0.02), Comparison::Strict), sat]);
+        assert!(!g.indicators_pass(), "a missing indicator is a veto");
     }
 
     #[test]

@@ -1081,10 +1081,20 @@ pub fn prepare(s: &Scenario) -> Result<Projection, InputErrors> {
     let survey_present = s.tables.contains_key("survey");
     if let Some(sv) = s.tables.get("survey") {
         let mut w = Vec::new();
+        let cfg = crate::score::bind::indicator_config(s, &mut errs);
         match survey_samples(sv, h, &mut w) {
             Ok(map) => {
+                use crate::score::indicator::{Gate, Indicator};
                 for u in units.iter_mut() {
-                    u.survey = map.get(&u.unit).copied();
+                    u.survey = map.get(&u.unit).copied().map(|mut g| {
+                        let rule = |i: Indicator| cfg.rule_for(&u.id, Gate::Indicator(i));
+                        g.rules = Some([
+                            rule(Indicator::MissedAssessment),
+                            rule(Indicator::WrongExit),
+                            rule(Indicator::Satisfaction),
+                        ]);
+                        g
+                    });
                 }
             }
             Err(e) => errs.extend(e),

@@ -192,7 +192,9 @@ fn toml_loc(s: &Scenario, span: Range<usize>, path: &str) -> Location {
     Location::at(&s.toml_file, Some(key_line(&s.toml_text, span, path)), path)
 }
 
-fn indicator_config(s: &Scenario, errs: &mut InputErrors) -> IndicatorConfig {
+/// The scenario's `[indicators]` rules (national defaults without the section); problems are
+/// added to `errs` with their TOML location.
+pub(crate) fn indicator_config(s: &Scenario, errs: &mut InputErrors) -> IndicatorConfig {
     let Some(raw) = s.raw.indicators.as_ref() else {
         return IndicatorConfig::default();
     };
