@@ -92,7 +92,7 @@ pub fn load_for_audit(path: &Path) -> Result<Scenario, CliError> {
         first.2 = toml_path;
     }
     for w in &s.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     Ok(s)
 }
@@ -227,7 +227,7 @@ pub fn produce(path: &Path, excel_csv: bool) -> Result<Produced, CliError> {
             Ok(w) => Some(w),
             Err(e) => {
                 for d in e.0 {
-                    eprintln!("warning: weights not inferred: {d}");
+                    errln!("warning: weights not inferred: {d}");
                 }
                 None
             }
@@ -383,9 +383,9 @@ pub fn run(a: Args) -> Result<(), CliError> {
             })).collect::<Vec<_>>(),
             "outputs": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         });
-        println!("{v:#}");
+        outln!("{v:#}");
     } else {
-        println!(
+        outln!(
             "{} ({}): {} finding(s), {} row(s) flagged",
             prod.scenario.title,
             prod.scenario.name,
@@ -393,10 +393,10 @@ pub fn run(a: Args) -> Result<(), CliError> {
             prod.flagged
         );
         for f in &prod.findings {
-            println!("  - [{}] {}", f.check.key(), f.title);
+            outln!("  - [{}] {}", f.check.key(), f.title);
         }
         for w in &written {
-            println!("wrote {}", w.display());
+            outln!("wrote {}", w.display());
         }
     }
     if a.fail_on_flag && prod.flagged > 0 {

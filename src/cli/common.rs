@@ -51,7 +51,7 @@ pub fn load(args: &ScenarioArgs) -> Result<Scenario, CliError> {
 pub fn load_path(path: &Path) -> Result<Scenario, CliError> {
     let s = fundsim::scenario::load(path)?;
     for w in &s.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     Ok(s)
 }

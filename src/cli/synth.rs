@@ -42,7 +42,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     out.add("units.csv", f.units_csv.into_bytes());
     out.add("factors.csv", f.factors_csv.into_bytes());
     let written = out.commit(&a.out, &[])?;
-    println!(
+    outln!(
         "synthetic scenario: {} cities, {} counties, seed {} → {}",
         a.cities,
         a.counties,
@@ -50,7 +50,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         a.out.display()
     );
     for w in written {
-        println!("wrote {}", w.display());
+        outln!("wrote {}", w.display());
     }
     Ok(())
 }

@@ -33,11 +33,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
             "allocation_rows": alloc.rows.len(),
             "warnings": s.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         });
-        println!("{v:#}");
+        outln!("{v:#}");
         return Ok(());
     }
-    println!("{} ({}): valid", s.title, s.name);
-    println!(
+    outln!("{} ({}): valid", s.title, s.name);
+    outln!(
         "  units: {} ({})",
         h.len(),
         levels.iter().map(|(l, n)| format!("{n} {l}")).collect::<Vec<_>>().join(", ")
@@ -55,13 +55,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
                 )
             })
             .collect();
-        println!("  stage {}: to {}, pools {}", i + 1, st.level, pools.join(", "));
+        outln!("  stage {}: to {}, pools {}", i + 1, st.level, pools.join(", "));
     }
     if !optional.is_empty() {
-        println!("  also: {}", optional.join(", "));
+        outln!("  also: {}", optional.join(", "));
     }
     if !s.warnings.is_empty() {
-        println!("  {} warning(s) on stderr", s.warnings.len());
+        outln!("  {} warning(s) on stderr", s.warnings.len());
     }
     Ok(())
 }
