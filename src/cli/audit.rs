@@ -99,7 +99,7 @@ pub fn load_for_audit(path: &Path) -> Result<Scenario, CliError> {
 
 /// A table as CSV bytes (an `.xlsx` ledger or register, for the byte-level payment checks;
 /// line numbers are then data-row positions + 1).
-fn table_csv(t: &fundsim::table::Table) -> Vec<u8> {
+pub(crate) fn table_csv(t: &fundsim::table::Table) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
@@ -166,8 +166,13 @@ pub fn produce(path: &Path, excel_csv: bool) -> Result<Produced, CliError> {
                 households_file: hf,
                 households: hb,
             };
-            match payments::check_payments(&input, &cfg.payments) {
-                Ok(r) => Some(r),
+            match payments::check_payments_as(&input, &cfg.payments, s.encoding) {
+                Ok(r) => {
+                    for w in &r.warnings {
+                        errln!("warning: {w}");
+                    }
+                    Some(r)
+                }
                 Err(e) => {
                     errs.extend(e);
                     None
