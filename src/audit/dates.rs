@@ -238,22 +238,24 @@ pub fn why_not_a_date(raw: &[u8]) -> String {
             if y.len() == 4 {
                 if (1..=12).contains(&x) && (1..=12).contains(&z) && x != z {
                     return format!(
-                        "`{shown}` is ambiguous: day {x} of month {z}, or month {x} day {z}? Write dates year first (YYYY-MM-DD)"
+                        "`{shown}` is not a date: ambiguous, day {x} of month {z} or month {x} day {z}? Write dates year first (YYYY-MM-DD)"
                     );
                 }
-                return format!("`{shown}` puts the year last; write dates year first (YYYY-MM-DD) so day and month cannot be confused");
+                return format!(
+                    "`{shown}` is not a date: the year comes last; write dates year first (YYYY-MM-DD) so day and month cannot be confused"
+                );
             }
             if y.len() == 2 {
-                return format!("`{shown}` has a two-digit year; write dates as YYYY-MM-DD");
+                return format!("`{shown}` is not a date: two-digit year; write dates as YYYY-MM-DD");
             }
         }
         if all_digits(a) && a.len() == 2 && all_digits(m) && all_digits(y) && y.len() <= 2 {
-            return format!("`{shown}` has a two-digit year; write dates as YYYY-MM-DD");
+            return format!("`{shown}` is not a date: two-digit year; write dates as YYYY-MM-DD");
         }
     }
     if b.len() == 5 && all_digits(b) {
         return format!(
-            "`{shown}` looks like an Excel date serial number, not a date: format the column as dates (YYYY-MM-DD) before saving"
+            "`{shown}` is not a date: it looks like an Excel date serial number; format the column as dates (YYYY-MM-DD) before saving"
         );
     }
     let shape_ok = {
@@ -274,7 +276,7 @@ pub fn why_not_a_date(raw: &[u8]) -> String {
             && digits(b, 4).is_some_and(|(_, n)| n == 4)
     };
     if shape_ok {
-        return format!("`{shown}` is not a day of the calendar (no such month or day)");
+        return format!("`{shown}` is not a date: there is no such day in the calendar");
     }
     format!("`{shown}` is not a date ({ACCEPTED})")
 }
@@ -339,13 +341,13 @@ mod tests {
         let w = |s: &str| why_not_a_date(s.as_bytes());
         assert!(w("05/03/2019").contains("ambiguous"), "{}", w("05/03/2019"));
         assert!(w("5-3-2019").contains("ambiguous"));
-        assert!(w("25/03/2019").contains("year last"));
-        assert!(w("03/03/2019").contains("year last"));
+        assert!(w("25/03/2019").contains("year comes last"));
+        assert!(w("03/03/2019").contains("year comes last"));
         assert!(w("19-03-05").contains("two-digit year"), "{}", w("19-03-05"));
         assert!(w("05/03/19").contains("two-digit year"));
         assert!(w("43529").contains("serial"));
-        assert!(w("2019-02-30").contains("not a day of the calendar"), "{}", w("2019-02-30"));
-        assert!(w("2019年13月1日").contains("not a day of the calendar"), "{}", w("2019年13月1日"));
+        assert!(w("2019-02-30").contains("no such day"), "{}", w("2019-02-30"));
+        assert!(w("2019年13月1日").contains("no such day"), "{}", w("2019年13月1日"));
         assert!(w("next week").contains("is not a date"));
         assert!(w("2019").contains("is not a date"));
     }

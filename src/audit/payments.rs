@@ -1740,7 +1740,10 @@ P019,H02,A,2019-07-01,education,1000
         assert!(run(REG, &slashes, &r).unwrap().warnings.is_empty());
         let bad = "payment_id,household_id,unit_id,date,kind,amount\nA,H01,A,2019-03-05,living,1\nB,H01,A,05/03/2019,living,1\nC,H01,A,2019-02-30,living,1\n";
         let e = run(REG, bad, &r).unwrap_err().to_string();
-        assert!(e.contains("payments.csv:3: field `date`: `05/03/2019` is ambiguous"), "{e}");
+        assert!(
+            e.contains("payments.csv:3: field `date`: `05/03/2019` is not a date: ambiguous"),
+            "{e}"
+        );
         assert!(e.contains("payments.csv:4: field `date`"), "{e}");
         let bad_reg = REG.replace("H03,A,deep,2019-03-01", "H03,A,deep,March 2019");
         let e = run(&bad_reg, LED, &r).unwrap_err().to_string();
