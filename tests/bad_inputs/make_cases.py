@@ -459,6 +459,7 @@ with_files("encoding-utf16-bom-plan", expect("project", 2, [msg("plan.csv", None
 with_files("xlsx-factors-merged-title", expect("validate", 0, warnings=[msg("factors.xlsx", 1, None, "title row")]), sub(TOML, 'factors = "factors.csv"', 'factors = "factors.xlsx"'), factors__xlsx=xlsx([["2019年因素表", None, None, None, None]] + csv_rows(FACTORS), merges=["A1:E1"]))
 with_files("xlsx-units-header-repeated", expect("validate", 2, [msg("units.xlsx", 5, None, "header row is repeated")]), sub(TOML, 'units = "units.csv"', 'units = "units.xlsx"'), units__xlsx=xlsx(csv_rows(sub(UNITS, "K11,", "id,name,parent_id,level\nK11,"))))
 with_files("xlsx-factors-na-error-cell", expect("validate", 2, [msg("factors.xlsx", 4, "pop", "missing")]), sub(TOML, 'factors = "factors.csv"', 'factors = "factors.xlsx"'), factors__xlsx=xlsx(csv_rows(FACTORS), errors={"B4": "#N/A"}.items()))
+with_files("xlsx-units-merged-data-cells", expect("validate", 2, [msg("units.xlsx", 5, "parent_id", "merged")]), sub(TOML, 'units = "units.csv"', 'units = "units.xlsx"'), units__xlsx=xlsx([r if r[0] != "K12" else r[:2] + [None] + r[3:] for r in csv_rows(UNITS)], merges=["C5:C6"]))
 with_files("xlsx-units-ten-megabyte-cell", expect("validate", 2, [msg("units.xlsx", 3, "name", "longer than")]), sub(TOML, 'units = "units.csv"', 'units = "units.xlsx"'), units__xlsx=xlsx(csv_rows(sub(UNITS, "C1,甲市", "C1," + "市" * 200_000))))
 
 def write_all():
