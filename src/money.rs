@@ -265,6 +265,10 @@ pub fn parse_number_cell(raw: &str) -> Result<CellNumber, String> {
     if trimmed.is_empty() || matches!(upper.as_str(), "#N/A" | "N/A" | "NA" | "-" | "—" | "--" | "#NULL!" | "NULL") {
         return Ok(CellNumber { value: None, note: None });
     }
+    // A spreadsheet's error value (#DIV/0!, #REF!, #VALUE!, #NAME?, #NUM!): a formula failed.
+    if trimmed.starts_with('#') && (trimmed.ends_with('!') || trimmed.ends_with('?')) && trimmed.len() <= 16 {
+        return Err(format!("`{trimmed}` is a spreadsheet error (a formula that failed), not a number"));
+    }
     // Full-width forms (as typed with a Chinese input method).
     let mut s = String::with_capacity(trimmed.len());
     let mut full_width = false;
@@ -414,9 +418,12 @@ mod tests {
             "12a",
             "--5",
             "1e",
+            "#DIV/0!",
+            "#REF!",
         ] {
             assert!(parse_number_cell(bad).is_err(), "{bad} should be rejected");
         }
+        assert!(parse_number_cell("#VALUE!").unwrap_err().contains("spreadsheet error"));
     }
 
     #[test]

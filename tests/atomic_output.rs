@@ -181,3 +181,161 @@ fn stale_staging_folders_are_cleaned_and_live_ones_kept() {
     assert!(live.exists(), "a running process's staging folder is kept");
     assert!(other.exists(), "another output folder's staging is not touched");
 }
+
+/// Every file under `dir` (relative path → bytes).
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// `report` writes many files (CSVs, charts in a subfolder, index.html, workbook.xlsx). Killed
+/// at points spread over a run into a folder holding the previous report (of the same scenario
+/// with another total, so every file differs), each file in `--out` is afterwards either the
+/// previous one or the complete new one, byte for byte: never partial, never missing, and no
+/// staging folder inside `--out`. A kill before the outputs are moved leaves the whole previous
+/// report.
+#[test]
+fn a_killed_report_leaves_the_previous_outputs_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario = root.join("scenarios/gansu-2018");
+    // the previous outputs: the same scenario with another total
+    let other = work.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    for f in std::fs::read_dir(&scenario).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, other.join(f.file_name().unwrap())).unwrap();
+    }
+    let toml = std::fs::read_to_string(other.join("scenario.toml")).unwrap();
+    let total_line = toml.lines().find(|l| l.trim_start().starts_with("total")).unwrap().to_string();
+    std::fs::write(other.join("scenario.toml"), toml.replacen(&total_line, "total = \"3300000000\"", 1)).unwrap();
+    let previous_dir = work.join("previous");
+    assert!(fundsim()
+        .arg("report")
+        .arg(&other)
+        .arg("--out")
+        .arg(&previous_dir)
+        .status()
+        .unwrap()
+        .success());
+    let old = tree(&previous_dir);
+    let expected_dir = work.join("expected");
+    let t0 = Instant::now();
+    assert!(fundsim()
+        .arg("report")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&expected_dir)
+        .status()
+        .unwrap()
+        .success());
+    let full = t0.elapsed();
+    let new = tree(&expected_dir);
+    assert_eq!(old.keys().collect::<Vec<_>>(), new.keys().collect::<Vec<_>>());
+    assert!(old.len() > 10, "{} files", old.len());
+    let differing = old.iter().filter(|(k, v)| new.get(*k) != Some(*v)).count();
+    assert!(differing >= old.len() / 2, "only {differing} files differ between the two reports");
+
+    let out = work.join("out");
+    let (mut all_old, mut all_new, mut mixed, mut killed) = (0, 0, 0, 0);
+    let mut plan: Vec<(Duration, bool)> = [5u32, 30, 60, 85, 95].iter().map(|&p| (full * p / 100, false)).collect();
+    plan.extend([(Duration::from_micros(0), true), (Duration::from_micros(300), true)]);
+    for (d, on_staging) in plan {
+        let _ = std::fs::remove_dir_all(&out);
+        copy_tree(&previous_dir, &out);
+        let mut child = fundsim().arg("report").arg(&scenario).arg("--out").arg(&out).spawn().unwrap();
+        if on_staging {
+            let name = format!(".out.fundsim-tmp-{}", child.id());
+            let give_up = Instant::now() + full * 3;
+            while !work.join(&name).exists() && Instant::now() < give_up && child.try_wait().unwrap().is_none() {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        }
+        std::thread::sleep(d);
+        let _ = child.kill();
+        if !child.wait().unwrap().success() {
+            killed += 1;
+        }
+        let now = tree(&out);
+        assert_eq!(
+            now.keys().collect::<Vec<_>>(),
+            old.keys().collect::<Vec<_>>(),
+            "killed after {d:?}: the files in --out changed"
+        );
+        let (mut o, mut n) = (0, 0);
+        for (name, bytes) in &now {
+            if old.get(name) == new.get(name) {
+                assert_eq!(Some(bytes), old.get(name), "killed after {d:?}: {name} changed");
+                continue;
+            }
+            if Some(bytes) == old.get(name) {
+                o += 1;
+            } else if Some(bytes) == new.get(name) {
+                n += 1;
+            } else {
+                panic!("killed after {d:?}: {name} is neither the previous file nor the complete new one");
+            }
+        }
+        match (o, n) {
+            (_, 0) => all_old += 1,
+            (0, _) => all_new += 1,
+            _ => mixed += 1,
+        }
+    }
+    eprintln!("report {full:?}: {killed} killed; {all_old} kept the previous report, {all_new} got the new one, {mixed} a mix (killed while moving files)");
+    assert!(killed > 0 && all_old > 0, "no run was interrupted before its outputs were moved");
+    assert_eq!(staging_in(&out), Vec::<String>::new());
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for (rel, bytes) in tree(from) {
+        let p = to.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+}
+
+/// An `--out` that is an existing file is a usage error for every command that writes, the
+/// file is left as it was, and nothing is staged beside it.
+#[test]
+fn an_output_folder_that_is_a_file_is_refused_by_every_writing_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = tmp.path().join("out");
+    for (cmd, scenario) in [
+        ("allocate", "scenarios/gansu-2018"),
+        ("report", "scenarios/gansu-2018"),
+        ("project", "scenarios/gansu-2018"),
+        ("score", "scenarios/gansu-2018"),
+        ("audit", "scenarios/union-2019"),
+        ("infer-weights", "scenarios/gansu-2018"),
+    ] {
+        std::fs::write(&file, "precious").unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_fundsim"))
+            .arg(cmd)
+            .arg(root.join(scenario))
+            .arg("--out")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {err}");
+        assert!(err.contains("exists and is not a folder"), "{cmd}: {err}");
+        assert!(!err.contains("panicked"), "{cmd}: {err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious", "{cmd}");
+        assert_eq!(staging_in(tmp.path()), Vec::<String>::new(), "{cmd}");
+    }
+}

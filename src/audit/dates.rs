@@ -66,7 +66,54 @@ pub fn days_in_month(y: u32, m: u32) -> u32 {
 }
 
 /// The formats accepted, for error messages.
-pub const ACCEPTED: &str = "YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY年M月D日";
+pub const ACCEPTED: &str = "YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD or YYYY年M月D日, optionally followed by a time";
+
+/// How a date was written (month and day with one or two digits count as the same format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DateFormat {
+    /// `2019-03-05`
+    Dash,
+    /// `2019/03/05`
+    Slash,
+    /// `2019.03.05`
+    Dot,
+    /// `20190305`
+    Compact,
+    /// `2019年3月5日`
+    Chinese,
+    /// A date in one of the other forms followed by a time of day (`2019-03-05 14:30:00`),
+    /// as database exports write them; the time is ignored.
+    WithTime,
+}
+
+impl DateFormat {
+    /// Every format, in the order of [`DateFormat::index`].
+    pub const ALL: [DateFormat; 6] = [
+        DateFormat::Dash,
+        DateFormat::Slash,
+        DateFormat::Dot,
+        DateFormat::Compact,
+        DateFormat::Chinese,
+        DateFormat::WithTime,
+    ];
+
+    /// Position in [`DateFormat::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The format as a pattern, for messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            DateFormat::Dash => "YYYY-MM-DD",
+            DateFormat::Slash => "YYYY/MM/DD",
+            DateFormat::Dot => "YYYY.MM.DD",
+            DateFormat::Compact => "YYYYMMDD",
+            DateFormat::Chinese => "YYYY年M月D日",
+            DateFormat::WithTime => "date and time (YYYY-MM-DD hh:mm:ss)",
+        }
+    }
+}
 
 const NIAN: &[u8] = "年".as_bytes();
 const YUE: &[u8] = "月".as_bytes();
@@ -88,12 +135,54 @@ fn digits(b: &[u8], max: usize) -> Option<(u32, usize)> {
 
 /// Parses a date in one of the [`ACCEPTED`] formats; `None` if it is not one, or not a real day.
 pub fn parse_date(raw: &[u8]) -> Option<Date> {
+    parse_date_format(raw).map(|(d, _)| d)
+}
+
+/// Parses a date and tells how it was written; `None` as for [`parse_date`].
+pub fn parse_date_format(raw: &[u8]) -> Option<(Date, DateFormat)> {
     let b = trim(raw);
+    if let Some(r) = date_only(b) {
+        return Some(r);
+    }
+    // a time after the date: `2019-03-05 14:30[:00]` or `2019-03-05T14:30:00`
+    let split = b.iter().position(|&c| c == b' ' || c == b'T')?;
+    let (d, t) = (b.get(..split)?, b.get(split + 1..)?);
+    if !is_time(trim(t)) {
+        return None;
+    }
+    let (date, fmt) = date_only(d)?;
+    (fmt != DateFormat::Chinese).then_some((date, DateFormat::WithTime))
+}
+
+/// `hh:mm` or `hh:mm:ss` (fractions of a second allowed), a real time of day.
+fn is_time(t: &[u8]) -> bool {
+    let mut parts = t.split(|&c| c == b':');
+    let ok = |p: Option<&[u8]>, max: u32| {
+        p.is_some_and(|p| (1..=2).contains(&p.len()) && p.iter().all(u8::is_ascii_digit) && digits(p, 2).is_some_and(|(v, _)| v <= max))
+    };
+    let (h, m) = (parts.next(), parts.next());
+    if !ok(h, 23) || !ok(m, 59) {
+        return false;
+    }
+    match parts.next() {
+        None => true,
+        Some(sec) => {
+            let whole = sec.split(|&c| c == b'.').next();
+            let frac_ok = sec
+                .iter()
+                .position(|&c| c == b'.')
+                .is_none_or(|i| sec.get(i + 1..).is_some_and(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit)));
+            ok(whole, 59) && frac_ok && parts.next().is_none()
+        }
+    }
+}
+
+fn date_only(b: &[u8]) -> Option<(Date, DateFormat)> {
     if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
         let (y, _) = digits(b, 4)?;
         let (m, _) = digits(b.get(4..)?, 2)?;
         let (d, _) = digits(b.get(6..)?, 2)?;
-        return Date::new(y, m, d);
+        return Date::new(y, m, d).map(|x| (x, DateFormat::Compact));
     }
     let (y, ny) = digits(b, 4)?;
     if ny != 4 {
@@ -101,7 +190,7 @@ pub fn parse_date(raw: &[u8]) -> Option<Date> {
     }
     let rest = b.get(4..)?;
     match rest.first()? {
-        sep @ (b'-' | b'/') => {
+        sep @ (b'-' | b'/' | b'.') => {
             let rest = rest.get(1..)?;
             let (m, nm) = digits(rest, 2)?;
             let rest = rest.get(nm..)?;
@@ -113,7 +202,12 @@ pub fn parse_date(raw: &[u8]) -> Option<Date> {
             if nd != rest.len() {
                 return None;
             }
-            Date::new(y, m, d)
+            let fmt = match sep {
+                b'-' => DateFormat::Dash,
+                b'/' => DateFormat::Slash,
+                _ => DateFormat::Dot,
+            };
+            Date::new(y, m, d).map(|x| (x, fmt))
         }
         _ => {
             let rest = rest.strip_prefix(NIAN)?;
@@ -124,9 +218,67 @@ pub fn parse_date(raw: &[u8]) -> Option<Date> {
             if rest != RI {
                 return None;
             }
-            Date::new(y, m, d)
+            Date::new(y, m, d).map(|x| (x, DateFormat::Chinese))
         }
     }
+}
+
+/// Why a cell is not a date, in words for the error message (the cell is one
+/// [`parse_date_format`] rejected): an ambiguous day/month order, a year written last or with
+/// two digits, an Excel serial number, a day that does not exist, or another text.
+pub fn why_not_a_date(raw: &[u8]) -> String {
+    let b = trim(raw);
+    let text = String::from_utf8_lossy(b);
+    let shown: String = text.chars().take(40).collect();
+    let nums: Vec<&[u8]> = b.split(|&c| matches!(c, b'/' | b'-' | b'.')).collect();
+    let all_digits = |p: &[u8]| !p.is_empty() && p.iter().all(u8::is_ascii_digit);
+    if let [a, m, y] = nums.as_slice() {
+        if all_digits(a) && all_digits(m) && all_digits(y) && a.len() <= 2 && m.len() <= 2 {
+            let (x, z) = (digits(a, 2).map(|v| v.0).unwrap_or(0), digits(m, 2).map(|v| v.0).unwrap_or(0));
+            if y.len() == 4 {
+                if (1..=12).contains(&x) && (1..=12).contains(&z) && x != z {
+                    return format!(
+                        "`{shown}` is not a date: ambiguous, day {x} of month {z} or month {x} day {z}? Write dates year first (YYYY-MM-DD)"
+                    );
+                }
+                return format!(
+                    "`{shown}` is not a date: the year comes last; write dates year first (YYYY-MM-DD) so day and month cannot be confused"
+                );
+            }
+            if y.len() == 2 {
+                return format!("`{shown}` is not a date: two-digit year; write dates as YYYY-MM-DD");
+            }
+        }
+        if all_digits(a) && a.len() == 2 && all_digits(m) && all_digits(y) && y.len() <= 2 {
+            return format!("`{shown}` is not a date: two-digit year; write dates as YYYY-MM-DD");
+        }
+    }
+    if b.len() == 5 && all_digits(b) {
+        return format!(
+            "`{shown}` is not a date: it looks like an Excel date serial number; format the column as dates (YYYY-MM-DD) before saving"
+        );
+    }
+    let shape_ok = {
+        // the text with every run of digits collapsed to one `9`
+        let mut d: Vec<u8> = Vec::with_capacity(b.len());
+        for &c in b {
+            if c.is_ascii_digit() {
+                if d.last() != Some(&b'9') {
+                    d.push(b'9');
+                }
+            } else {
+                d.push(c);
+            }
+        }
+        let s = String::from_utf8_lossy(&d).into_owned();
+        (matches!(s.as_str(), "9-9-9" | "9/9/9" | "9.9.9" | "9年9月9日") || (s == "9" && b.len() == 8))
+            && b.first().is_some_and(u8::is_ascii_digit)
+            && digits(b, 4).is_some_and(|(_, n)| n == 4)
+    };
+    if shape_ok {
+        return format!("`{shown}` is not a date: there is no such day in the calendar");
+    }
+    format!("`{shown}` is not a date ({ACCEPTED})")
 }
 
 /// Trims ASCII whitespace from both ends.
@@ -156,9 +308,48 @@ mod tests {
             "2019-3-5",
             "2019/3/5",
             " 2019-03-05 ",
+            "2019.3.5",
+            "2019-03-05 00:00:00",
+            "2019/3/5 14:30",
+            "2019-03-05T08:15:30.250",
         ] {
             assert_eq!(p(s).as_deref(), Some("2019-03-05"), "{s}");
         }
+        let f = |s: &str| parse_date_format(s.as_bytes()).unwrap().1;
+        assert_eq!(
+            (
+                f("2019-3-5"),
+                f("2019/03/05"),
+                f("2019.3.5"),
+                f("20190305"),
+                f("2019年3月5日"),
+                f("2019-03-05 00:00")
+            ),
+            (
+                DateFormat::Dash,
+                DateFormat::Slash,
+                DateFormat::Dot,
+                DateFormat::Compact,
+                DateFormat::Chinese,
+                DateFormat::WithTime
+            )
+        );
+    }
+
+    #[test]
+    fn rejected_dates_say_why() {
+        let w = |s: &str| why_not_a_date(s.as_bytes());
+        assert!(w("05/03/2019").contains("ambiguous"), "{}", w("05/03/2019"));
+        assert!(w("5-3-2019").contains("ambiguous"));
+        assert!(w("25/03/2019").contains("year comes last"));
+        assert!(w("03/03/2019").contains("year comes last"));
+        assert!(w("19-03-05").contains("two-digit year"), "{}", w("19-03-05"));
+        assert!(w("05/03/19").contains("two-digit year"));
+        assert!(w("43529").contains("serial"));
+        assert!(w("2019-02-30").contains("no such day"), "{}", w("2019-02-30"));
+        assert!(w("2019年13月1日").contains("no such day"), "{}", w("2019年13月1日"));
+        assert!(w("next week").contains("is not a date"));
+        assert!(w("2019").contains("is not a date"));
     }
 
     #[test]
@@ -172,8 +363,9 @@ mod tests {
             "2019-03-05x",
             "2019-03/05",
             "19-03-05",
-            "2019.03.05",
             "03/05/2019",
+            "2019-03-05 25:00",
+            "2019年3月5日 10:00",
             "2019年3月5",
             "2019年3月5日x",
             "201903050",

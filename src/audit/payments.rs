@@ -30,9 +30,10 @@
 //! allocation, ids are interned (`HashMap<Box<str>, u32>`), payment ids are checked for
 //! duplicates by sorting 64-bit hashes, and the per-household checks run in parallel.
 
-use super::dates::{parse_date, trim, Date, ACCEPTED};
+use super::dates::{parse_date_format, trim, why_not_a_date, Date, DateFormat};
 use super::{Check, PaymentRules};
 use crate::error::{Diagnostic, InputErrors, Location};
+use crate::table::{TextEncoding, MAX_CELL_CHARS};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
@@ -144,6 +145,122 @@ pub struct PaymentReport {
     pub summary: Vec<CheckSummary>,
     /// The rules used.
     pub rules: PaymentRules,
+    /// Cells accepted with a reading the user should know about, each naming file, line and
+    /// field: amounts written with full-width digits or commas, dates in another format than
+    /// the rest of the column, the encoding detected (at most [`MAX_NOTES`] cells listed per
+    /// column, then a count).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// At most this many normalised cells are listed per column (the rest are counted).
+pub const MAX_NOTES: usize = 20;
+
+/// Notes about the cells of one column that were read with a normalisation.
+#[derive(Debug, Default)]
+struct CellNotes {
+    list: Vec<Diagnostic>,
+    more: usize,
+}
+
+impl CellNotes {
+    fn push(&mut self, file: &str, line: u64, field: &str, msg: String) {
+        if self.list.len() < MAX_NOTES {
+            self.list.push(Diagnostic::new(Location::at(file, Some(line), field), msg));
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn finish(self, file: &str, field: &str, out: &mut Vec<Diagnostic>) {
+        out.extend(self.list);
+        if self.more > 0 {
+            out.push(Diagnostic::new(
+                Location::at(file, None, field),
+                format!("… and {} more cells read the same way", self.more),
+            ));
+        }
+    }
+}
+
+/// The formats a date column is written in: a column that mixes them is read cell by cell,
+/// each as the calendar day it names, with a warning naming the cells in the less common
+/// formats (at most [`MAX_NOTES`]).
+#[derive(Debug, Default)]
+struct DateMix {
+    counts: [usize; DateFormat::ALL.len()],
+    first: [u64; DateFormat::ALL.len()],
+    samples: [Vec<(u64, String, Date)>; DateFormat::ALL.len()],
+}
+
+impl DateMix {
+    fn add(&mut self, line: u64, raw: &[u8], date: Date, fmt: DateFormat) {
+        let i = fmt.index();
+        let (Some(n), Some(first), Some(samples)) = (self.counts.get_mut(i), self.first.get_mut(i), self.samples.get_mut(i)) else {
+            return;
+        };
+        if *n == 0 {
+            *first = line;
+        }
+        *n += 1;
+        if samples.len() < MAX_NOTES {
+            samples.push((line, String::from_utf8_lossy(trim(raw)).into_owned(), date));
+        }
+    }
+
+    fn finish(self, file: &str, field: &str, out: &mut Vec<Diagnostic>) {
+        let used: Vec<usize> = (0..DateFormat::ALL.len())
+            .filter(|&i| self.counts.get(i).is_some_and(|&n| n > 0))
+            .collect();
+        if used.len() < 2 {
+            return;
+        }
+        let key = |i: usize| {
+            (
+                self.counts.get(i).copied().unwrap_or(0),
+                std::cmp::Reverse(self.first.get(i).copied().unwrap_or(0)),
+            )
+        };
+        let Some(&main) = used.iter().max_by_key(|&&i| key(i)) else {
+            return;
+        };
+        let label = |i: usize| DateFormat::ALL.get(i).map(|f| f.label()).unwrap_or("");
+        let mut listed = 0usize;
+        let mut others = 0usize;
+        let mut cells: Vec<&(u64, String, Date)> = used
+            .iter()
+            .filter(|&&i| i != main)
+            .filter_map(|&i| self.samples.get(i))
+            .flatten()
+            .collect();
+        cells.sort_by_key(|c| c.0);
+        for &i in used.iter().filter(|&&i| i != main) {
+            others += self.counts.get(i).copied().unwrap_or(0);
+        }
+        for (line, raw, date) in cells.into_iter().take(MAX_NOTES) {
+            listed += 1;
+            out.push(Diagnostic::new(
+                Location::at(file, Some(*line), field),
+                format!("`{raw}` read as {date} (the column mostly writes dates as {})", label(main)),
+            ));
+        }
+        let summary: Vec<String> = used
+            .iter()
+            .map(|&i| format!("{} ×{}", label(i), self.counts.get(i).copied().unwrap_or(0)))
+            .collect();
+        let more = if others > listed {
+            format!("; {} more cells not listed", others - listed)
+        } else {
+            String::new()
+        };
+        out.push(Diagnostic::new(
+            Location::at(file, None, field),
+            format!(
+                "dates in {} formats ({}): each read as the calendar day it names{more}",
+                used.len(),
+                summary.join(", ")
+            ),
+        ));
+    }
 }
 
 /// A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's FxHasher, 8 bytes at
@@ -297,13 +414,22 @@ impl Problems {
     }
 }
 
-/// Strips a UTF-8 BOM; UTF-8 is borrowed, anything else is decoded as GB18030.
-fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<Cow<'a, [u8]>, InputErrors> {
-    let body = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
-    if std::str::from_utf8(body).is_ok() {
-        return Ok(Cow::Borrowed(body));
+/// Decodes as declared (see [`crate::table::decode_text_as`]): UTF-8 is borrowed without its
+/// BOM, anything else decoded; notes (GB18030 detected) go to `warnings`.
+fn decode<'a>(file: &str, bytes: &'a [u8], enc: TextEncoding, warnings: &mut Vec<Diagnostic>) -> Result<Cow<'a, [u8]>, InputErrors> {
+    let utf16 = bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]);
+    if enc != TextEncoding::Gb18030 && !utf16 {
+        let body = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
+        if std::str::from_utf8(body).is_ok() {
+            return Ok(Cow::Borrowed(body));
+        }
     }
-    crate::table::decode_text(file, bytes).map(|(s, _)| Cow::Owned(s.into_bytes()))
+    let (text, found, notes) = crate::table::decode_text_as(file, bytes, enc)?;
+    warnings.extend(notes);
+    if found == crate::table::Encoding::Gb18030 && enc == TextEncoding::Auto {
+        warnings.push(Diagnostic::new(Location::file(file), "read as GB18030/GBK (not UTF-8)"));
+    }
+    Ok(Cow::Owned(text.into_bytes()))
 }
 
 /// Turns csv byte offsets into 1-based file lines, for records read in order.
@@ -368,7 +494,18 @@ impl<'a> Reader<'a> {
                     })
                     .collect();
                 r.header_line = line;
-                Ok(r)
+                let mut errs = InputErrors::default();
+                for (i, h) in r.headers.iter().enumerate() {
+                    if h.chars().count() > MAX_CELL_CHARS {
+                        errs.push(
+                            Location::at(file, Some(line), format!("column {}", i + 1)),
+                            format!("cell longer than {MAX_CELL_CHARS} characters"),
+                        );
+                    } else if !h.is_empty() && r.headers.iter().take(i).any(|x| x == h) {
+                        errs.push(Location::at(file, Some(line), h.clone()), "duplicate column name in the header");
+                    }
+                }
+                errs.into_result(r)
             }
             Ok(None) => Err(InputErrors::one(
                 Location::file(file),
@@ -409,6 +546,47 @@ impl<'a> Reader<'a> {
         self.headers.iter().position(|h| h == name)
     }
 
+    /// A problem with a whole record that makes it unreadable: more cells than the header, a
+    /// cell longer than [`MAX_CELL_CHARS`], a byte-order mark inside the file (two files
+    /// pasted together), or the header row repeated.
+    fn row_problem(&self, rec: &csv::ByteRecord, line: u64) -> Option<Diagnostic> {
+        let ncols = self.headers.len();
+        let whole = |msg: String| {
+            Some(Diagnostic::new(
+                Location {
+                    file: self.file.into(),
+                    line: Some(line),
+                    field: None,
+                },
+                msg,
+            ))
+        };
+        if rec.len() > ncols && rec.iter().skip(ncols).any(|f| !trim(f).is_empty()) {
+            return whole(format!("row has {} cells but the header has {ncols}", rec.len()));
+        }
+        for (i, f) in rec.iter().enumerate() {
+            if f.len() > MAX_CELL_CHARS && String::from_utf8_lossy(f).chars().count() > MAX_CELL_CHARS {
+                let field = self.headers.get(i).cloned().unwrap_or_else(|| format!("column {}", i + 1));
+                return Some(Diagnostic::new(
+                    Location::at(self.file, Some(line), field),
+                    format!("cell longer than {MAX_CELL_CHARS} characters"),
+                ));
+            }
+        }
+        if rec.iter().any(|f| f.windows(3).any(|w| w == [0xef, 0xbb, 0xbf])) {
+            return whole("byte-order mark (U+FEFF) in the middle of the file: two files pasted together?".into());
+        }
+        let same = rec.len() >= ncols
+            && rec
+                .iter()
+                .enumerate()
+                .all(|(i, f)| self.headers.get(i).map(String::as_bytes).unwrap_or(b"") == trim(f));
+        if same {
+            return whole("the header row is repeated here".into());
+        }
+        None
+    }
+
     fn require(&self, names: &[&str], errs: &mut InputErrors) -> Vec<usize> {
         let mut out = Vec::new();
         for n in names {
@@ -433,6 +611,12 @@ fn field(rec: &csv::ByteRecord, c: usize) -> Result<&str, ()> {
 /// [`crate::money::parse_number_cell`] (thousands separators, full-width digits).
 /// `Err(message)` for text that is not a number, an empty cell or a negative amount.
 pub fn parse_amount(b: &[u8]) -> Result<Decimal, String> {
+    parse_amount_noted(b).map(|(d, _)| d)
+}
+
+/// [`parse_amount`], with the note of a normalised reading (full-width digits, a percent
+/// sign) for the caller to show.
+pub fn parse_amount_noted(b: &[u8]) -> Result<(Decimal, Option<String>), String> {
     let b = trim(b);
     if !b.is_empty() && b.len() <= 26 {
         let mut m: i128 = 0;
@@ -458,7 +642,7 @@ pub fn parse_amount(b: &[u8]) -> Result<Decimal, String> {
         }
         if ok && digits > 0 {
             if let Ok(d) = Decimal::try_from_i128_with_scale(m, scale) {
-                return Ok(d);
+                return Ok((d, None));
             }
         }
     }
@@ -466,7 +650,7 @@ pub fn parse_amount(b: &[u8]) -> Result<Decimal, String> {
     match crate::money::parse_number_cell(&s) {
         Ok(c) => match c.value {
             Some(v) if v.is_sign_negative() && !v.is_zero() => Err(format!("amount `{s}` is negative")),
-            Some(v) => Ok(v),
+            Some(v) => Ok((v, c.note)),
             None => Err("amount is empty".into()),
         },
         Err(e) => Err(e),
@@ -487,8 +671,8 @@ struct Register {
     categories: Interner,
 }
 
-fn read_register(file: &str, bytes: &[u8]) -> Result<Register, InputErrors> {
-    let text = decode(file, bytes)?;
+fn read_register(file: &str, bytes: &[u8], enc: TextEncoding, warnings: &mut Vec<Diagnostic>) -> Result<Register, InputErrors> {
+    let text = decode(file, bytes, enc, warnings)?;
     let mut r = Reader::open(file, &text)?;
     let mut errs = InputErrors::default();
     let cols = r.require(&["household_id", "unit_id", "category", "filed_on"], &mut errs);
@@ -497,8 +681,8 @@ fn read_register(file: &str, bytes: &[u8]) -> Result<Register, InputErrors> {
     };
     let c_closed = r.col("closed_on");
     let c_dibao = r.col("dibao_monthly");
-    let ncols = r.headers.len();
     let mut p = Problems::default();
+    let (mut filed_mix, mut closed_mix, mut dibao_notes) = (DateMix::default(), DateMix::default(), CellNotes::default());
     let mut reg = Register {
         ids: Interner::default(),
         households: Vec::new(),
@@ -516,8 +700,8 @@ fn read_register(file: &str, bytes: &[u8]) -> Result<Register, InputErrors> {
                 break;
             }
         };
-        if rec.len() > ncols && rec.iter().skip(ncols).any(|f| !trim(f).is_empty()) {
-            p.push(file, line, "", format!("row has {} cells but the header has {ncols}", rec.len()));
+        if let Some(d) = r.row_problem(&rec, line) {
+            p.push_diag(d);
             continue;
         }
         let name = |c: usize| r.headers.get(c).map(String::as_str).unwrap_or("");
@@ -546,25 +730,36 @@ fn read_register(file: &str, bytes: &[u8]) -> Result<Register, InputErrors> {
             p.push(file, line, "unit_id", "unit_id is empty");
             ok = false;
         }
-        let filed_on = parse_date(filed_raw.as_bytes());
-        if filed_on.is_none() {
-            p.push(file, line, "filed_on", format!("`{filed_raw}` is not a date ({ACCEPTED})"));
-            ok = false;
-        }
+        let filed_on = match parse_date_format(filed_raw.as_bytes()) {
+            Some((d, f)) => {
+                filed_mix.add(line, filed_raw.as_bytes(), d, f);
+                Some(d)
+            }
+            None => {
+                p.push(file, line, "filed_on", why_not_a_date(filed_raw.as_bytes()));
+                ok = false;
+                None
+            }
+        };
         let closed_on = if closed_raw.is_empty() {
             None
         } else {
-            let d = parse_date(closed_raw.as_bytes());
-            if d.is_none() {
-                p.push(
-                    file,
-                    line,
-                    "closed_on",
-                    format!("`{closed_raw}` is not a date ({ACCEPTED}); leave it empty while the file is open"),
-                );
-                ok = false;
+            match parse_date_format(closed_raw.as_bytes()) {
+                Some((d, f)) => {
+                    closed_mix.add(line, closed_raw.as_bytes(), d, f);
+                    Some(d)
+                }
+                None => {
+                    p.push(
+                        file,
+                        line,
+                        "closed_on",
+                        format!("{}; leave it empty while the file is open", why_not_a_date(closed_raw.as_bytes())),
+                    );
+                    ok = false;
+                    None
+                }
             }
-            d
         };
         if let (Some(f), Some(c)) = (filed_on, closed_on) {
             if c < f {
@@ -575,8 +770,13 @@ fn read_register(file: &str, bytes: &[u8]) -> Result<Register, InputErrors> {
         let dibao = if dibao_raw.is_empty() {
             None
         } else {
-            match parse_amount(dibao_raw.as_bytes()) {
-                Ok(d) => Some(d),
+            match parse_amount_noted(dibao_raw.as_bytes()) {
+                Ok((d, note)) => {
+                    if let Some(n) = note {
+                        dibao_notes.push(file, line, "dibao_monthly", format!("`{dibao_raw}` read as {d}: {n}"));
+                    }
+                    Some(d)
+                }
                 Err(e) => {
                     p.push(file, line, "dibao_monthly", e);
                     ok = false;
@@ -615,6 +815,9 @@ fn read_register(file: &str, bytes: &[u8]) -> Result<Register, InputErrors> {
     if !p.is_empty() {
         return Err(p.into_errors(file));
     }
+    filed_mix.finish(file, "filed_on", warnings);
+    closed_mix.finish(file, "closed_on", warnings);
+    dibao_notes.finish(file, "dibao_monthly", warnings);
     Ok(reg)
 }
 
@@ -639,8 +842,14 @@ impl Ledger {
     }
 }
 
-fn read_ledger(file: &str, bytes: &[u8], reg: &mut Register) -> Result<Ledger, InputErrors> {
-    let text = decode(file, bytes)?;
+fn read_ledger(
+    file: &str,
+    bytes: &[u8],
+    reg: &mut Register,
+    enc: TextEncoding,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Ledger, InputErrors> {
+    let text = decode(file, bytes, enc, warnings)?;
     let mut r = Reader::open(file, &text)?;
     let mut errs = InputErrors::default();
     let names = ["payment_id", "household_id", "unit_id", "date", "kind", "amount"];
@@ -649,7 +858,7 @@ fn read_ledger(file: &str, bytes: &[u8], reg: &mut Register) -> Result<Ledger, I
         return Err(errs);
     };
     let (c_pid, c_hh, c_unit, c_date, c_kind, c_amount) = (*c_pid, *c_hh, *c_unit, *c_date, *c_kind, *c_amount);
-    let ncols = r.headers.len();
+    let (mut date_mix, mut amount_notes) = (DateMix::default(), CellNotes::default());
     let estimate = text.len() / 48;
     let mut led = Ledger {
         payments: Vec::with_capacity(estimate),
@@ -671,8 +880,8 @@ fn read_ledger(file: &str, bytes: &[u8], reg: &mut Register) -> Result<Ledger, I
                 break;
             }
         };
-        if rec.len() > ncols && rec.iter().skip(ncols).any(|f| !trim(f).is_empty()) {
-            p.push(file, line, "", format!("row has {} cells but the header has {ncols}", rec.len()));
+        if let Some(d) = r.row_problem(&rec, line) {
+            p.push_diag(d);
             continue;
         }
         let mut ok = true;
@@ -699,12 +908,18 @@ fn read_ledger(file: &str, bytes: &[u8], reg: &mut Register) -> Result<Ledger, I
             p.push(file, line, "unit_id", "unit_id is empty");
             ok = false;
         }
-        let date = parse_date(rec.get(c_date).unwrap_or(b""));
-        if date.is_none() {
-            let raw = String::from_utf8_lossy(trim(rec.get(c_date).unwrap_or(b"")));
-            p.push(file, line, "date", format!("`{raw}` is not a date ({ACCEPTED})"));
-            ok = false;
-        }
+        let date_raw = rec.get(c_date).unwrap_or(b"");
+        let date = match parse_date_format(date_raw) {
+            Some((d, f)) => {
+                date_mix.add(line, date_raw, d, f);
+                Some(d)
+            }
+            None => {
+                p.push(file, line, "date", why_not_a_date(date_raw));
+                ok = false;
+                None
+            }
+        };
         let kind = match field(&rec, c_kind) {
             Ok("") => {
                 p.push(file, line, "kind", "kind is empty");
@@ -718,8 +933,14 @@ fn read_ledger(file: &str, bytes: &[u8], reg: &mut Register) -> Result<Ledger, I
                 None
             }
         };
-        let amount = match parse_amount(rec.get(c_amount).unwrap_or(b"")) {
-            Ok(a) => Some(a),
+        let amount = match parse_amount_noted(rec.get(c_amount).unwrap_or(b"")) {
+            Ok((a, note)) => {
+                if let Some(n) = note {
+                    let raw = String::from_utf8_lossy(trim(rec.get(c_amount).unwrap_or(b""))).into_owned();
+                    amount_notes.push(file, line, "amount", format!("`{raw}` read as {a}: {n}"));
+                }
+                Some(a)
+            }
             Err(e) => {
                 p.push(file, line, "amount", e);
                 ok = false;
@@ -798,6 +1019,8 @@ fn read_ledger(file: &str, bytes: &[u8], reg: &mut Register) -> Result<Ledger, I
     if !p.is_empty() {
         return Err(p.into_errors(file));
     }
+    date_mix.finish(file, "date", warnings);
+    amount_notes.finish(file, "amount", warnings);
     Ok(led)
 }
 
@@ -1018,9 +1241,32 @@ fn per_payment_and_groups(
 /// Returns every hit with its ledger rows, or every input problem found (capped at
 /// [`MAX_PROBLEMS`]) naming file, line and field.
 pub fn check_payments(input: &LedgerInput<'_>, rules: &PaymentRules) -> Result<PaymentReport, InputErrors> {
-    let mut reg = read_register(input.households_file, input.households)?;
+    check_payments_as(input, rules, TextEncoding::Auto)
+}
+
+/// [`check_payments`] with the encoding declared for the scenario's CSV files
+/// (`[data] encoding`).
+pub fn check_payments_as(input: &LedgerInput<'_>, rules: &PaymentRules, enc: TextEncoding) -> Result<PaymentReport, InputErrors> {
+    let mut warnings = Vec::new();
+    let reg = read_register(input.households_file, input.households, enc, &mut warnings);
+    // both files are read before giving up, so every problem is reported in one pass
+    let mut reg = match reg {
+        Ok(r) => r,
+        Err(mut e) => {
+            let mut scratch = Register {
+                ids: Interner::default(),
+                households: Vec::new(),
+                units: Interner::default(),
+                categories: Interner::default(),
+            };
+            if let Err(e2) = read_ledger(input.payments_file, input.payments, &mut scratch, enc, &mut Vec::new()) {
+                e.extend(e2);
+            }
+            return Err(e);
+        }
+    };
     let n_reg = reg.households.len();
-    let led = read_ledger(input.payments_file, input.payments, &mut reg)?;
+    let led = read_ledger(input.payments_file, input.payments, &mut reg, enc, &mut warnings)?;
     let kind_names = led.kinds.names();
     let has = |list: &[String], k: &str| list.iter().any(|x| x == k);
     let ki = KindInfo {
@@ -1178,6 +1424,7 @@ pub fn check_payments(input: &LedgerInput<'_>, rules: &PaymentRules) -> Result<P
         hits,
         summary,
         rules: rules.clone(),
+        warnings,
     })
 }
 
@@ -1474,9 +1721,29 @@ P019,H02,A,2019-07-01,education,1000
         r.checks.clear();
         let rep = run(REG, led, &r).unwrap();
         assert_eq!(rep.payments, 4);
+        // four formats, one cell each: the first is taken as the column's own, the others named
+        let w: Vec<String> = rep.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            w,
+            [
+                "payments.csv:3: field `date`: `2019/03/06` read as 2019-03-06 (the column mostly writes dates as YYYY-MM-DD)",
+                "payments.csv:4: field `date`: `20190307` read as 2019-03-07 (the column mostly writes dates as YYYY-MM-DD)",
+                "payments.csv:5: field `date`: `2019年3月8日` read as 2019-03-08 (the column mostly writes dates as YYYY-MM-DD)",
+                "payments.csv: field `date`: dates in 4 formats (YYYY-MM-DD ×1, YYYY/MM/DD ×1, YYYYMMDD ×1, YYYY年M月D日 ×1): each read as the calendar day it names",
+            ]
+        );
+        // one format throughout (whatever it is) is no news
+        let slashes = led
+            .replace("2019-03-05", "2019/3/5")
+            .replace("20190307", "2019/3/7")
+            .replace("2019年3月8日", "2019/03/08");
+        assert!(run(REG, &slashes, &r).unwrap().warnings.is_empty());
         let bad = "payment_id,household_id,unit_id,date,kind,amount\nA,H01,A,2019-03-05,living,1\nB,H01,A,05/03/2019,living,1\nC,H01,A,2019-02-30,living,1\n";
         let e = run(REG, bad, &r).unwrap_err().to_string();
-        assert!(e.contains("payments.csv:3: field `date`: `05/03/2019` is not a date"), "{e}");
+        assert!(
+            e.contains("payments.csv:3: field `date`: `05/03/2019` is not a date: ambiguous"),
+            "{e}"
+        );
         assert!(e.contains("payments.csv:4: field `date`"), "{e}");
         let bad_reg = REG.replace("H03,A,deep,2019-03-01", "H03,A,deep,March 2019");
         let e = run(&bad_reg, LED, &r).unwrap_err().to_string();
@@ -1506,6 +1773,76 @@ P019,H02,A,2019-07-01,education,1000
         );
         let e = run(REG, "payment_id,household_id,date,kind,amount\n", &r).unwrap_err().to_string();
         assert!(e.contains("payments.csv:1: field `unit_id`: required column"), "{e}");
+    }
+
+    #[test]
+    fn unreadable_rows_and_headers_are_located_and_normalised_cells_named() {
+        let mut r = rules();
+        r.checks.clear();
+        let e = run(REG, "payment_id,household_id,unit_id,date,kind,amount,date\n", &r)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("payments.csv:1: field `date`: duplicate column name"), "{e}");
+        let pasted = format!("{LED}payment_id,household_id,unit_id,date,kind,amount\n\u{feff}P100,H01,A,2019-01-15,living,1\n");
+        let e = run(REG, &pasted, &r).unwrap_err().to_string();
+        assert!(e.contains("payments.csv:21: the header row is repeated here"), "{e}");
+        assert!(e.contains("payments.csv:22: byte-order mark"), "{e}");
+        let long = LED.replace("P005,", &format!("{},", "x".repeat(MAX_CELL_CHARS + 1)));
+        let e = run(REG, &long, &r).unwrap_err().to_string();
+        assert!(e.contains("payments.csv:6: field `payment_id`: cell longer than"), "{e}");
+        assert!(e.len() < 2_000);
+        let fw = LED.replace("P005,H02,A,2019-02-20,living,800", "P005,H02,A,2019-02-20,living,\"８００\"");
+        let rep = run(REG, &fw, &r).unwrap();
+        // (the fixture's dates come in four formats: those warnings are tested above)
+        assert_eq!(
+            rep.warnings
+                .iter()
+                .filter(|w| w.location.field.as_deref() != Some("date"))
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>(),
+            ["payments.csv:6: field `amount`: `８００` read as 800: full-width characters normalised"]
+        );
+        // a register that fails does not hide the ledger's problems
+        let e = run(
+            &REG.replace("H01,A,deep,2019-01-01", "H01,A,deep,2019-13-01"),
+            &LED.replace("P001,H01,A,2019-01-15", "P001,H01,A,15/01/2019"),
+            &r,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("households.csv:2: field `filed_on`") && e.contains("payments.csv:2: field `date`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_declared_encoding_is_held_to() {
+        let mut r = rules();
+        r.checks.clear();
+        let text = LED.replace("P001,H01", "P001,甲01");
+        let (gbk, _, _) = encoding_rs::GB18030.encode(&text);
+        let input = LedgerInput {
+            payments_file: "payments.csv",
+            payments: &gbk,
+            households_file: "households.csv",
+            households: REG.as_bytes(),
+        };
+        let not_dates = |w: &Vec<Diagnostic>| {
+            w.iter()
+                .filter(|w| w.location.field.as_deref() != Some("date"))
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+        };
+        let rep = check_payments_as(&input, &r, TextEncoding::Gb18030).unwrap();
+        assert!(not_dates(&rep.warnings).is_empty(), "{:?}", rep.warnings);
+        let auto = check_payments_as(&input, &r, TextEncoding::Auto).unwrap();
+        assert_eq!(not_dates(&auto.warnings), ["payments.csv: read as GB18030/GBK (not UTF-8)"]);
+        let e = check_payments_as(&input, &r, TextEncoding::Utf8).unwrap_err().to_string();
+        assert!(
+            e.contains("payments.csv:2: field `household_id`: not UTF-8 as [data] encoding declares"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -131,6 +131,7 @@ pub fn weights_summary(stage: usize, pool: &str, r: &InferReport) -> InferredWei
 /// together.
 pub fn run(s: &Scenario, alloc: &Allocation, config: AuditConfig, sources: &Sources, weights: Weights) -> Result<AuditRun, InputErrors> {
     let mut errs = InputErrors::default();
+    let mut warnings: Vec<String> = Vec::new();
     let rec = match s.tables.get("actual") {
         None => None,
         Some(t) => {
@@ -152,8 +153,11 @@ pub fn run(s: &Scenario, alloc: &Allocation, config: AuditConfig, sources: &Sour
                 households_file: hf,
                 households: hb,
             };
-            match payments::check_payments(&input, &config.payments) {
-                Ok(r) => Some(r),
+            match payments::check_payments_as(&input, &config.payments, s.encoding) {
+                Ok(r) => {
+                    warnings.extend(r.warnings.iter().map(|w| w.to_string()));
+                    Some(r)
+                }
                 Err(e) => {
                     errs.extend(e);
                     None
@@ -179,7 +183,6 @@ pub fn run(s: &Scenario, alloc: &Allocation, config: AuditConfig, sources: &Sour
     if !errs.is_empty() {
         return Err(errs);
     }
-    let mut warnings = Vec::new();
     let weights = match weights {
         Weights::Given(w) => w,
         Weights::Infer if s.tables.contains_key("actual") => {

@@ -25,12 +25,12 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let inputs: Vec<_> = s.files.inputs.iter().map(|(_, _, p)| p.clone()).collect();
     let written = out.commit(&dir, &inputs)?;
     if a.common.format == common::Format::Json {
-        println!("{:#}", table.to_json());
+        outln!("{:#}", table.to_json());
         return Ok(());
     }
     print_summary(&s, &alloc);
     for w in written {
-        println!("wrote {}", w.display());
+        outln!("wrote {}", w.display());
     }
     Ok(())
 }
@@ -39,7 +39,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
 pub fn print_summary(s: &Scenario, alloc: &Allocation) {
     let unit = s.money_unit.label(fundsim::scenario::Lang::En);
     let total = s.stages.first().and_then(|st| st.total).unwrap_or_default();
-    println!(
+    outln!(
         "{} ({}): {} {unit} split in {} stage(s)",
         s.title,
         s.name,
@@ -75,12 +75,12 @@ pub fn print_summary(s: &Scenario, alloc: &Allocation) {
         if !retained.is_zero() {
             line.push_str(&format!(", retained by units without {} {}", st.level, grouped(retained)));
         }
-        println!("{line}");
+        outln!("{line}");
         if let (Some(max), Some(min)) = (
             totals.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))),
             totals.iter().min_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0))),
         ) {
-            println!(
+            outln!(
                 "    largest {} {}, smallest {} {}",
                 name(max.0),
                 grouped(max.1),
@@ -99,7 +99,7 @@ pub fn print_summary(s: &Scenario, alloc: &Allocation) {
                 })
                 .collect();
             if let (Some(lo), Some(hi)) = (pcs.iter().min(), pcs.iter().max()) {
-                println!(
+                outln!(
                     "    per capita ({col}): {} – {} {unit}",
                     grouped(lo.round_dp(2)),
                     grouped(hi.round_dp(2))

@@ -46,7 +46,7 @@ pub struct Produced {
 pub fn load_for_audit(path: &Path) -> Result<Scenario, CliError> {
     let s = fundsim::scenario::load::load_lean(path)?;
     for w in &s.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     Ok(s)
 }
@@ -79,7 +79,7 @@ pub fn produce(path: &Path, excel_csv: bool) -> Result<Produced, CliError> {
     let r = run::run(&s, &alloc, cfg, &sources, Weights::Infer)?;
     drop(sources);
     for w in &r.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let input = r.findings_input(&s);
     let md = findings::render(&input);
@@ -186,9 +186,9 @@ pub fn run(a: Args) -> Result<(), CliError> {
             })).collect::<Vec<_>>(),
             "outputs": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         });
-        println!("{v:#}");
+        outln!("{v:#}");
     } else {
-        println!(
+        outln!(
             "{} ({}): {} finding(s), {} row(s) flagged",
             prod.scenario.title,
             prod.scenario.name,
@@ -196,10 +196,10 @@ pub fn run(a: Args) -> Result<(), CliError> {
             prod.flagged
         );
         for f in &prod.findings {
-            println!("  - [{}] {}", f.check.key(), f.title);
+            outln!("  - [{}] {}", f.check.key(), f.title);
         }
         for w in &written {
-            println!("wrote {}", w.display());
+            outln!("wrote {}", w.display());
         }
     }
     if a.fail_on_flag && prod.flagged > 0 {

@@ -51,14 +51,14 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let inputs: Vec<_> = s.files.inputs.iter().map(|(_, _, p)| p.clone()).collect();
     let written = out.commit(&dir, &inputs)?;
     if a.common.format == common::Format::Json {
-        println!(
+        outln!(
             "{:#}",
             serde_json::json!({"weight_check": wc.to_json(), "weight_ranges": wr.to_json(), "admissible": r.result.admissible, "conflict": r.result.conflict})
         );
     } else {
         print_summary(&r, &sel.pool.id, sel.stage);
         for w in written {
-            println!("wrote {}", w.display());
+            outln!("wrote {}", w.display());
         }
     }
     if a.fail_on_violation && !r.result.stated_admissible {
@@ -70,18 +70,18 @@ pub fn run(a: Args) -> Result<(), CliError> {
 /// Prints each rule's verdict, the admissible ranges and, when none exist, the rules that
 /// cannot hold together.
 pub fn print_summary(r: &CheckReport, pool: &str, stage: usize) {
-    println!("check-weights: stage {stage}, pool `{pool}` (split by {})", r.from);
+    outln!("check-weights: stage {stage}, pool `{pool}` (split by {})", r.from);
     for (o, (_, text)) in r.result.outcomes.iter().zip(&r.checks) {
         let verdict = if o.satisfied { "holds " } else { "BROKEN" };
         let slack = o.slack.map(|x| format!("slack {x:+.4}")).unwrap_or_else(|| "no constraint".into());
         let text = text.as_ref().map(|t| format!(" — {t}")).unwrap_or_default();
-        println!("  {verdict} {} ({}, {slack}){text}", o.name, o.kind);
+        outln!("  {verdict} {} ({}, {slack}){text}", o.name, o.kind);
     }
     if r.result.admissible {
-        println!("  admissible weights exist; each weight's range, and the nearest admissible weights:");
+        outln!("  admissible weights exist; each weight's range, and the nearest admissible weights:");
         if let (Some(ranges), Some(nearest)) = (&r.result.ranges, &r.result.nearest) {
             for (k, x) in ranges.iter().enumerate() {
-                println!(
+                outln!(
                     "    {:<14} stated {:.4}  range [{:.4}, {:.4}]  nearest {:.4}",
                     x.factor,
                     x.stated,
@@ -90,15 +90,15 @@ pub fn print_summary(r: &CheckReport, pool: &str, stage: usize) {
                     nearest.weights.get(k).copied().unwrap_or(f64::NAN)
                 );
             }
-            println!(
+            outln!(
                 "    total absolute change to the nearest admissible weights: {:.4}",
                 nearest.distance
             );
         }
     } else {
-        println!("  NO weights satisfy every rule.");
+        outln!("  NO weights satisfy every rule.");
         if let Some(c) = &r.result.conflict {
-            println!("  These rules cannot hold together (a minimal conflicting set):");
+            outln!("  These rules cannot hold together (a minimal conflicting set):");
             for name in c {
                 let text = r
                     .checks
@@ -107,7 +107,7 @@ pub fn print_summary(r: &CheckReport, pool: &str, stage: usize) {
                     .and_then(|(_, t)| t.clone())
                     .map(|t| format!(" — {t}"))
                     .unwrap_or_default();
-                println!("    • {name}{text}");
+                outln!("    • {name}{text}");
             }
         }
     }

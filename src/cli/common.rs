@@ -54,7 +54,7 @@ pub fn load_full(args: &ScenarioArgs) -> Result<Scenario, CliError> {
     let path = args.scenario.clone().unwrap_or_else(default_scenario);
     let s = fundsim::scenario::load(&path)?;
     for w in &s.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     Ok(s)
 }

@@ -47,18 +47,18 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let inputs: Vec<_> = s1.files.inputs.iter().chain(&s2.files.inputs).map(|(_, _, p)| p.clone()).collect();
     let written = out.commit(&dir, &inputs)?;
     if a.format == Format::Json {
-        println!(
+        outln!(
             "{:#}",
             serde_json::json!({"compare": t.to_json(), "decomposition_note": c.decomposition_note})
         );
         return Ok(());
     }
-    println!("compare: {} ({}) → {} ({})", s1.title, s1.name, s2.title, s2.name);
+    outln!("compare: {} ({}) → {} ({})", s1.title, s1.name, s2.title, s2.name);
     let mut by_change: Vec<_> = c.units.iter().map(|u| (u.amount_2 - u.amount_1, u)).collect();
     by_change.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.id.cmp(&y.1.id)));
     let winners = by_change.iter().filter(|x| x.0 > rust_decimal::Decimal::ZERO).count();
     let losers = by_change.iter().filter(|x| x.0 < rust_decimal::Decimal::ZERO).count();
-    println!(
+    outln!(
         "  {winners} units gain, {losers} lose, {} unchanged",
         by_change.len() - winners - losers
     );
@@ -75,15 +75,15 @@ pub fn run(a: Args) -> Result<(), CliError> {
                 )
             })
             .unwrap_or_default();
-        println!("    {} {:<10} {:>16}{parts}", u.id, u.name, grouped(*d));
+        outln!("    {} {:<10} {:>16}{parts}", u.id, u.name, grouped(*d));
     };
-    println!("  largest gains:");
+    outln!("  largest gains:");
     by_change
         .iter()
         .take(a.top)
         .filter(|x| x.0 > rust_decimal::Decimal::ZERO)
         .for_each(line);
-    println!("  largest losses:");
+    outln!("  largest losses:");
     by_change
         .iter()
         .rev()
@@ -91,10 +91,10 @@ pub fn run(a: Args) -> Result<(), CliError> {
         .filter(|x| x.0 < rust_decimal::Decimal::ZERO)
         .for_each(line);
     if let Some(n) = &c.decomposition_note {
-        println!("  note: {n}");
+        outln!("  note: {n}");
     }
     for w in written {
-        println!("wrote {}", w.display());
+        outln!("wrote {}", w.display());
     }
     Ok(())
 }

@@ -43,14 +43,14 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let written = out.commit(&dir, &inputs)?;
     let flagged = r.inference.residuals.iter().filter(|x| x.flagged).count();
     if a.common.format == common::Format::Json {
-        println!(
+        outln!(
             "{:#}",
             serde_json::json!({"inferred_weights": iw.to_json(), "residuals": rs.to_json(), "formula_share": r.inference.l1.formula_share, "flagged": flagged})
         );
     } else {
         print_summary(&s, &r, &sel.pool.id, sel.stage);
         for w in written {
-            println!("wrote {}", w.display());
+            outln!("wrote {}", w.display());
         }
     }
     if a.fail_on_flag && flagged > 0 {
@@ -62,18 +62,21 @@ pub fn run(a: Args) -> Result<(), CliError> {
 /// Prints stated vs inferred weights, which weights the data pin down, and the flagged units.
 pub fn print_summary(s: &fundsim::scenario::Scenario, r: &InferReport, pool: &str, stage: usize) {
     let inf = &r.inference;
-    println!("infer-weights: stage {stage}, pool `{pool}`, {} units fitted", inf.residuals.len());
-    println!("  share of the pool that follows the formula (L1): {:.4}", inf.l1.formula_share);
-    println!(
+    outln!("infer-weights: stage {stage}, pool `{pool}`, {} units fitted", inf.residuals.len());
+    outln!("  share of the pool that follows the formula (L1): {:.4}", inf.l1.formula_share);
+    outln!(
         "  {:<14} {:>8} {:>8} {:>8}   range within tolerance",
-        "factor", "stated", "L1", "L∞"
+        "factor",
+        "stated",
+        "L1",
+        "L∞"
     );
     for (k, (name, stated)) in r.stated.iter().enumerate() {
         let range = inf.ranges.as_ref().and_then(|v| v.get(k));
         let pinned = range
             .map(|x| if x.max - x.min < 0.01 { "pinned down" } else { "free" })
             .unwrap_or("");
-        println!(
+        outln!(
             "  {:<14} {:>8.4} {:>8.4} {:>8.4}   {}",
             name,
             stated,
@@ -83,10 +86,10 @@ pub fn print_summary(s: &fundsim::scenario::Scenario, r: &InferReport, pool: &st
         );
     }
     if !r.excluded.is_empty() {
-        println!("  left out (at a floor or cap): {}", r.excluded.join(", "));
+        outln!("  left out (at a floor or cap): {}", r.excluded.join(", "));
     }
     if !r.missing.is_empty() {
-        println!("  no actual amount: {}", r.missing.join(", "));
+        outln!("  no actual amount: {}", r.missing.join(", "));
     }
     let flagged: Vec<String> = inf
         .residuals
@@ -108,17 +111,18 @@ pub fn print_summary(s: &fundsim::scenario::Scenario, r: &InferReport, pool: &st
         })
         .collect();
     if flagged.is_empty() {
-        println!(
+        outln!(
             "  every unit is within tolerance (rel {}, abs {:.3e})",
-            r.tolerances.0, r.tolerances.1
+            r.tolerances.0,
+            r.tolerances.1
         );
     } else {
-        println!(
+        outln!(
             "  {} unit(s) outside tolerance — no admissible weights explain them:",
             flagged.len()
         );
         for x in flagged {
-            println!("    • {x}");
+            outln!("    • {x}");
         }
     }
 }

@@ -108,7 +108,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             "at_threshold": {"true_rate": p.at_threshold.true_rate, "exact": p.at_threshold.exact, "simulated": p.at_threshold.simulated},
             "at_half": {"true_rate": p.at_half.true_rate, "exact": p.at_half.exact, "simulated": p.at_half.simulated},
         });
-        println!("{j:#}");
+        outln!("{j:#}");
         return Ok(());
     }
     let op = match (rule.direction, rule.comparison) {
@@ -117,18 +117,29 @@ pub fn run(a: Args) -> Result<(), CliError> {
         (Direction::HigherBetter, Comparison::Strict) => ">",
         (Direction::HigherBetter, Comparison::Inclusive) => ">=",
     };
-    println!(
+    outln!(
         "sample size per unit: n = {} (normal approximation, z = {:.4}, margin {}, rate {}, design effect {}); Wilson-based n = {}",
-        p.n, p.z, a.margin, a.rate, a.deff, p.n_wilson
+        p.n,
+        p.z,
+        a.margin,
+        a.rate,
+        a.deff,
+        p.n_wilson
     );
-    println!("pass rule: rate {op} {threshold}");
-    println!(
+    outln!("pass rule: rate {op} {threshold}");
+    outln!(
         "  a unit exactly at the threshold ({}) is failed with probability {:.4} (exact), {:.4} simulated ({} draws, seed {})",
-        p.at_threshold.true_rate, p.at_threshold.exact, p.at_threshold.simulated, a.draws, a.seed
+        p.at_threshold.true_rate,
+        p.at_threshold.exact,
+        p.at_threshold.simulated,
+        a.draws,
+        a.seed
     );
-    println!(
+    outln!(
         "  a unit at half the threshold ({}) is failed with probability {:.4} (exact), {:.4} simulated",
-        p.at_half.true_rate, p.at_half.exact, p.at_half.simulated
+        p.at_half.true_rate,
+        p.at_half.exact,
+        p.at_half.simulated
     );
     Ok(())
 }

@@ -47,7 +47,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     if has_plan {
         let p = project::prepare(&s)?;
         for n in &p.notes {
-            eprintln!("warning: {n}");
+            errln!("warning: {n}");
         }
         let r = project::project(&p).map_err(|e| CliError::Usage(e.to_string()))?;
         let t = table::projection_table(&p, &r, &s.hierarchy);
@@ -105,15 +105,15 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let inputs: Vec<_> = s.files.inputs.iter().map(|(_, _, p)| p.clone()).collect();
     let written = out.commit(&dir, &inputs)?;
     if a.common.format == common::Format::Json {
-        println!("{:#}", serde_json::Value::Object(json));
+        outln!("{:#}", serde_json::Value::Object(json));
         return Ok(());
     }
-    println!("{} ({})", s.title, s.name);
+    outln!("{} ({})", s.title, s.name);
     for l in text {
-        println!("{l}");
+        outln!("{l}");
     }
     for w in written {
-        println!("wrote {}", w.display());
+        outln!("wrote {}", w.display());
     }
     Ok(())
 }

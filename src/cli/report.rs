@@ -67,7 +67,7 @@ fn load_inputs(a: &Args) -> Result<(Scenario, ReportInputs), CliError> {
         Some((p, loc)) => match load_lean(&p) {
             Ok(b) => {
                 for w in &b.warnings {
-                    eprintln!("warning: baseline: {w}");
+                    errln!("warning: baseline: {w}");
                 }
                 Some(b)
             }
@@ -129,7 +129,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             .iter()
             .map(|(id, why)| (id.to_string(), serde_json::Value::String(why.clone())))
             .collect();
-        println!(
+        outln!(
             "{:#}",
             serde_json::json!({
                 "scenario": s.name,
@@ -142,12 +142,12 @@ pub fn run(a: Args) -> Result<(), CliError> {
         );
         return Ok(());
     }
-    println!("{} ({})", s.title, s.name);
-    println!("  steps run: {}", report.ran.join(", "));
+    outln!("{} ({})", s.title, s.name);
+    outln!("  steps run: {}", report.ran.join(", "));
     for (id, why) in &report.skipped {
-        println!("  skipped {id}: {why}");
+        outln!("  skipped {id}: {why}");
     }
-    println!(
+    outln!(
         "  wrote {} files under {} (open {})",
         written.len(),
         dir.display(),

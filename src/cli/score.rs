@@ -74,12 +74,12 @@ pub fn run(a: Args) -> Result<(), CliError> {
             obj.insert(t.name.trim_end_matches(".csv").to_string(), t.to_json());
         }
         obj.insert("summary".into(), summary);
-        println!("{:#}", serde_json::Value::Object(obj));
+        outln!("{:#}", serde_json::Value::Object(obj));
         return Ok(());
     }
     print_summary(&s, &r, &summary);
     for w in written {
-        println!("wrote {}", w.display());
+        outln!("wrote {}", w.display());
     }
     Ok(())
 }
@@ -123,7 +123,7 @@ fn summary(r: &ScoreRun) -> serde_json::Value {
 }
 
 fn print_summary(s: &Scenario, r: &ScoreRun, j: &serde_json::Value) {
-    println!(
+    outln!(
         "{} ({}): {} survey rows, {} interval at {}",
         s.title,
         s.name,
@@ -131,12 +131,12 @@ fn print_summary(s: &Scenario, r: &ScoreRun, j: &serde_json::Value) {
         r.config.ci.as_str(),
         r.config.confidence
     );
-    println!(
+    outln!(
         "  official (point) reading: {} pass, {} fail",
         count(j, "point", "pass"),
         count(j, "point", "fail")
     );
-    println!(
+    outln!(
         "  statistical reading: {} pass, {} fail, {} inconclusive",
         count(j, "interval", "pass"),
         count(j, "interval", "fail"),
@@ -148,9 +148,9 @@ fn print_summary(s: &Scenario, r: &ScoreRun, j: &serde_json::Value) {
         .filter(|x| x.point_verdict == PointVerdict::Fail && x.verdict == Verdict::Inconclusive)
         .collect();
     if !incon.is_empty() {
-        println!("  failing officially but statistically inconclusive: {}", incon.len());
+        outln!("  failing officially but statistically inconclusive: {}", incon.len());
         for x in incon.iter().take(10) {
-            println!(
+            outln!(
                 "    {} {}: {}/{} = {} [{}, {}] vs {} {}",
                 x.unit_id,
                 x.indicator,
@@ -165,9 +165,10 @@ fn print_summary(s: &Scenario, r: &ScoreRun, j: &serde_json::Value) {
         }
     }
     if !r.exits.is_empty() {
-        println!(
+        outln!(
             "  exit check: {} of {} counties may exit (four vetoes)",
-            j["may_exit"], j["exit_checked"]
+            j["may_exit"],
+            j["exit_checked"]
         );
     }
     if let Some((_, scores)) = &r.scores {
@@ -175,13 +176,15 @@ fn print_summary(s: &Scenario, r: &ScoreRun, j: &serde_json::Value) {
             .as_object()
             .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
             .unwrap_or_default();
-        println!("  scores: {} units; grades: {}", scores.len(), grades.join(", "));
+        outln!("  scores: {} units; grades: {}", scores.len(), grades.join(", "));
     }
     if let Some(b) = &r.boot {
         let unstable = b.units.iter().filter(|u| u.grade_change_probability > 0.1).count();
-        println!(
+        outln!(
             "  sampling error ({} draws, seed {}): {} unit(s) change grade in more than 10% of draws",
-            b.draws, b.seed, unstable
+            b.draws,
+            b.seed,
+            unstable
         );
     }
 }

@@ -79,12 +79,12 @@ pub fn run(a: Args) -> Result<(), CliError> {
             "units": bands.to_json(),
             "indices": indices.to_json(),
         });
-        println!("{summary:#}");
+        outln!("{summary:#}");
         return Ok(());
     }
     print_summary(&s, &r, elapsed);
     for w in written {
-        println!("wrote {}", w.display());
+        outln!("wrote {}", w.display());
     }
     Ok(())
 }
@@ -99,23 +99,27 @@ fn finite(x: f64) -> serde_json::Value {
 
 /// Prints what was varied, the overall indices, the widest bands and the floor/cap crossings.
 fn print_summary(s: &Scenario, r: &Sensitivity, elapsed: std::time::Duration) {
-    println!(
+    outln!(
         "{} ({}): {} draws, {} model evaluations, seed {}",
-        s.title, s.name, r.draws, r.evaluations, r.seed
+        s.title,
+        s.name,
+        r.draws,
+        r.evaluations,
+        r.seed
     );
     // the elapsed time goes to stderr only when it is a terminal, so outputs stay reproducible
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        eprintln!("  ({:.1} s)", elapsed.as_secs_f64());
+        errln!("  ({:.1} s)", elapsed.as_secs_f64());
     }
     let last = s.stages.len();
     let level = s.stages.last().map(|st| st.level.as_str()).unwrap_or("");
-    println!("  share of the variance of {level} amounts (first-order / total):");
+    outln!("  share of the variance of {level} amounts (first-order / total):");
     for (g, i) in r.groups.iter().zip(&r.overall) {
         let what = match g {
             sensitivity::Group::Noise(n) => format!("±{:.0}% error in {}", n.rel_error * 100.0, n.column),
             sensitivity::Group::Weights { concentration } => format!("weights (Dirichlet, concentration {concentration})"),
         };
-        println!("    {:<28} {:>6} / {:>6}   {what}", g.name(), pct(i.first), pct(i.total));
+        outln!("    {:<28} {:>6} / {:>6}   {what}", g.name(), pct(i.first), pct(i.total));
     }
     let h = &s.hierarchy;
     let name = |u: usize| h.unit(u).map(|x| format!("{} {}", x.id, x.name)).unwrap_or_default();
@@ -125,9 +129,9 @@ fn print_summary(s: &Scenario, r: &Sensitivity, elapsed: std::time::Duration) {
         rb.total_cmp(&ra).then(a.unit.cmp(&b.unit))
     });
     if !wide.is_empty() {
-        println!("  widest 90% bands ({level}):");
+        outln!("  widest 90% bands ({level}):");
         for u in wide.iter().take(5) {
-            println!(
+            outln!(
                 "    {:<24} {} ({} – {}), rank {} ({}–{})",
                 name(u.unit),
                 grouped(u.amount),
@@ -145,14 +149,14 @@ fn print_summary(s: &Scenario, r: &Sensitivity, elapsed: std::time::Duration) {
         .filter(|u| u.stage == last && u.p_floor > 0.0 && u.p_floor < 1.0)
         .count();
     let at_cap = r.units.iter().filter(|u| u.stage == last && u.p_cap > 0.0 && u.p_cap < 1.0).count();
-    println!("  {at_floor} {level} unit(s) sometimes at a floor, {at_cap} sometimes at a cap");
+    outln!("  {at_floor} {level} unit(s) sometimes at a floor, {at_cap} sometimes at a cap");
     if r.degenerate > 0 {
-        println!(
+        outln!(
             "  {} evaluation(s) with infeasible floors or caps, scaled to fit (the exact engine would reject those data)",
             r.degenerate
         );
     }
-    println!(
+    outln!(
         "  f64 model without noise vs the exact allocation: largest gap {:.2} (the rounding)",
         r.max_model_gap
     );

@@ -60,7 +60,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         out.add(name, text.as_bytes().to_vec());
     }
     let written = out.commit(&a.out, &[])?;
-    println!(
+    outln!(
         "synthetic scenario: {} cities, {} counties, seed {}, {} households in the register → {}",
         a.cities,
         a.counties,
@@ -69,7 +69,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         a.out.display()
     );
     for w in written {
-        println!("wrote {}", w.display());
+        outln!("wrote {}", w.display());
     }
     Ok(())
 }

@@ -103,7 +103,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             differ.join("; ")
         )));
     }
-    println!(
+    outln!(
         "verified {}: {} input(s) unchanged, {} output(s) byte-identical to a fresh run",
         a.dir.display(),
         m.inputs.len(),

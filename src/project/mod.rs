@@ -42,6 +42,7 @@
 //! `exit_readiness`), exits = `min(target, ready, capacity)`; targets are re-split each year on
 //! the run's own headcounts by the deterministic rule.
 
+pub mod county_exits;
 pub mod engine;
 pub mod files;
 pub mod gate;
@@ -51,6 +52,7 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 
+pub use county_exits::{read_county_exits, CountyExitsRow};
 pub use engine::{project, ProjectionResult, YearRow};
 pub use files::{reconcile_files, FileFinding, FindingKind};
 pub use mc::{monte_carlo, McResult};
@@ -973,7 +975,9 @@ pub fn prepare(s: &Scenario) -> Result<Projection, InputErrors> {
             });
         }
     }
-    notes.extend(warnings);
+    // cells read with a normalisation (full-width digits…) were named when the scenario was
+    // loaded (`Scenario::warnings`); naming them again here would print them twice
+    drop(warnings);
     if t.rows.is_empty() {
         errs.push(Location::file(&t.file), "the plan has no rows");
     }

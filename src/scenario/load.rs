@@ -3,13 +3,37 @@
 use super::{line_at, num, parse_toml, validate_stages, Ctx, FactorTable, Lang, MoneyUnit, Scenario};
 use crate::error::{InputErrors, Location};
 use crate::model::Hierarchy;
-use crate::table::Table;
+use crate::table::{Table, TextEncoding};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Largest input file read (bytes); larger files are an input error, not an out-of-memory.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// At most this many normalised cells are named per optional file at loading (then a count).
+pub const MAX_NOTED_CELLS: usize = 20;
+
+/// The numeric columns of an optional table, by its role: their cells that read as numbers
+/// only after normalising (full-width digits…) are named in warnings when the scenario is
+/// loaded, whichever command reads them later. The payment ledger and the household register
+/// are left to the payment checks, which name their own cells.
+pub fn numeric_columns(role: &str, headers: &[String]) -> Vec<usize> {
+    let named: &[&str] = match role {
+        "plan" => &["filed_start", "rural_pop", "exited_pop", "prev_exits", "exit_threshold", "western"],
+        "survey" => &["sampled", "flagged"],
+        "actual" => &["amount"],
+        "files" => &["year", "filed_start", "new", "exits", "removals", "filed_end"],
+        "county_exits" => return (0..headers.len()).collect(),
+        _ => &[],
+    };
+    headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| named.contains(&h.as_str()) || (role == "plan" && h.starts_with("target_")))
+        .map(|(i, _)| i)
+        .collect()
+}
 
 /// The files a scenario was read from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -203,6 +227,16 @@ pub fn from_sources(toml_name: &str, bytes: &[u8], source: &mut FileSource<'_>) 
         );
     }
 
+    let encoding = match raw.data.encoding.as_ref() {
+        None => TextEncoding::Auto,
+        Some(e) => TextEncoding::parse(e.get_ref()).unwrap_or_else(|| {
+            errs.push(
+                ctx.loc(e.span().start, "data.encoding"),
+                format!("unknown encoding `{}` (auto, utf-8, gb18030)", e.get_ref()),
+            );
+            TextEncoding::Auto
+        }),
+    };
     let mut read_table =
         |role: &str, given: Option<&toml::Spanned<String>>, default: &str, required: bool, errs: &mut InputErrors| -> Option<Table> {
             let rel = given.map(|g| g.get_ref().clone()).unwrap_or_else(|| default.to_string());
@@ -225,7 +259,7 @@ pub fn from_sources(toml_name: &str, bytes: &[u8], source: &mut FileSource<'_>) 
                 }
             };
             files.inputs.push((role.to_string(), rel.clone(), path));
-            match Table::from_bytes(&rel, &bytes) {
+            match Table::from_bytes_as(&rel, &bytes, encoding) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     errs.extend(e);
@@ -263,6 +297,14 @@ pub fn from_sources(toml_name: &str, bytes: &[u8], source: &mut FileSource<'_>) 
     };
     for t in units_t.iter().chain(std::iter::once(&factors_t)).chain(tables.values()) {
         warnings.extend(t.warnings.iter().cloned());
+    }
+    for (role, t) in &tables {
+        warnings.extend(t.normalised_cells(&numeric_columns(role, &t.headers), MAX_NOTED_CELLS));
+    }
+    // county_exits.csv is read in year order: say so when its rows were not (its errors are
+    // left to the commands that read it)
+    if let Some(Ok((_, w))) = tables.get("county_exits").map(crate::project::read_county_exits) {
+        warnings.extend(w);
     }
     let mut factors = match FactorTable::new(factors_t, &hierarchy) {
         Ok(f) => f,
@@ -319,6 +361,7 @@ pub fn from_sources(toml_name: &str, bytes: &[u8], source: &mut FileSource<'_>) 
         toml_file: toml_name.clone(),
         raw,
         warnings,
+        encoding,
         files,
     })
 }

@@ -308,6 +308,8 @@ pub struct Scenario {
     pub toml_file: String,
     /// Notes from loading (encodings, normalised cells) to show the user.
     pub warnings: Vec<Diagnostic>,
+    /// The encoding declared for the CSV files (`[data] encoding`, default detected).
+    pub encoding: crate::table::TextEncoding,
     /// The files the scenario was read from (for the evidence manifest).
     pub files: ScenarioFiles,
 }

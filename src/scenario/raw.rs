@@ -86,6 +86,10 @@ pub struct RawHeader {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawData {
+    /// Text encoding of the CSV files: `auto` (default: UTF-8 or GB18030, detected), `utf-8`
+    /// or `gb18030`; a declared encoding the bytes contradict is an error.
+    #[serde(default)]
+    pub encoding: Option<Spanned<String>>,
     /// Units file (default `units.csv`).
     #[serde(default)]
     pub units: Option<Spanned<String>>,

@@ -280,7 +280,7 @@ fn scoring_table(s: &Scenario, errs: &mut InputErrors) -> Option<ScoringTable> {
 
 /// Reads `survey.csv`: integers, known units, then the engine's checks, each mapped back to
 /// its line and field.
-fn read_survey(s: &Scenario, errs: &mut InputErrors) -> Vec<crate::score::Sample> {
+pub fn read_survey(s: &Scenario, errs: &mut InputErrors) -> Vec<crate::score::Sample> {
     let Some(t) = s.tables.get("survey") else {
         errs.push(
             Location::file("survey.csv"),
@@ -311,15 +311,31 @@ fn read_survey(s: &Scenario, errs: &mut InputErrors) -> Vec<crate::score::Sample
             errs.push(t.loc(row, cu), format!("unknown unit id `{unit}` (not in the units file)"));
             ok = false;
         }
+        // counts are read like every numeric cell (full-width digits, thousands separators,
+        // named in the loading warnings); negative counts are left to the engine's check
         let mut int = |c: usize| -> Option<i64> {
             let text = t.cell(row, c);
-            match text.parse::<i64>() {
-                Ok(v) => Some(v),
-                Err(_) => {
+            match t.number(row, c, &mut Vec::new()) {
+                Ok(Some(v)) if v.fract().is_zero() => match i64::try_from(v) {
+                    Ok(n) => Some(n),
+                    Err(_) => {
+                        errs.push(t.loc(row, c), format!("`{text}` is too large for a count"));
+                        None
+                    }
+                },
+                Ok(Some(_)) => {
                     errs.push(
                         t.loc(row, c),
                         format!("`{text}` is not a whole number (a count of people or households)"),
                     );
+                    None
+                }
+                Ok(None) => {
+                    errs.push(t.loc(row, c), "empty: a count of people or households is needed");
+                    None
+                }
+                Err(d) => {
+                    errs.0.push(d);
                     None
                 }
             }
@@ -346,7 +362,20 @@ fn read_survey(s: &Scenario, errs: &mut InputErrors) -> Vec<crate::score::Sample
             for e in list {
                 let (row, field) = survey_row_field(&e);
                 let line = row.and_then(|r| lines.get(r).copied());
-                errs.push(Location::at(&t.file, line, field), strip_row_prefix(&e.to_string()));
+                let msg = match &e {
+                    // the engine counts data rows from 0; the user reads file lines
+                    ScoreError::DuplicateRow {
+                        first_row,
+                        unit_id,
+                        indicator,
+                        ..
+                    } => format!(
+                        "unit `{unit_id}` already has a `{indicator}` row (line {})",
+                        lines.get(*first_row).copied().unwrap_or(0)
+                    ),
+                    _ => strip_row_prefix(&e.to_string()),
+                };
+                errs.push(Location::at(&t.file, line, field), msg);
             }
             Vec::new()
         }

@@ -72,6 +72,7 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<StepOutput, InputErrors> {
             continue;
         };
         match t.number(row, c_amt, &mut warnings) {
+            Ok(Some(v)) if v.is_sign_negative() && !v.is_zero() => errs.push(t.loc(row, c_amt), format!("amount {v} is negative")),
             Ok(Some(v)) => {
                 let e = actual.entry(u).or_default();
                 e.0 = e.0.saturating_add(v);

@@ -10,8 +10,6 @@
 //! first projected year at the filed headcount (`start` of the first year). The band is the
 //! Monte Carlo 5th–95th percentile of the remaining headcount, only when `runs` > 0.
 
-use rust_decimal::prelude::ToPrimitive;
-
 use super::fmt::{money, pct_dec};
 use super::{ChartSpec, Ctx, SectionOut, StepOutput};
 use crate::error::{InputErrors, Location};
@@ -184,79 +182,51 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<StepOutput, InputErrors> {
     out.tables.insert(0, t);
 
     if let Some(ct) = s.tables.get("county_exits") {
-        let mut errs = InputErrors::default();
-        let cols: Vec<Option<usize>> = ["year", "planned", "actual"]
+        // the warnings (rows out of year order) were shown by `validate`; the chart is drawn
+        // in year order either way
+        let (rows, _) = project::read_county_exits(ct)?;
+        let grows: Vec<GroupedRow> = rows
             .iter()
-            .map(|c| match ct.require(c) {
-                Ok(i) => Some(i),
-                Err(d) => {
-                    errs.0.push(d);
-                    None
-                }
+            .map(|r| GroupedRow {
+                label: r.year.to_string(),
+                first: r.planned as f64,
+                second: r.actual as f64,
             })
             .collect();
-        if let [Some(cy), Some(cp), Some(ca)] = cols[..] {
-            let mut warnings = Vec::new();
-            let mut grows = Vec::new();
-            for row in &ct.rows {
-                let mut num = |c: usize| match ct.number(row, c, &mut warnings) {
-                    Ok(Some(v)) => v.to_f64(),
-                    Ok(None) => {
-                        errs.push(ct.loc(row, c), "value is missing");
-                        None
-                    }
-                    Err(d) => {
-                        errs.0.push(d);
-                        None
-                    }
-                };
-                let (pl, ac) = (num(cp), num(ca));
-                if let (Some(first), Some(second)) = (pl, ac) {
-                    grows.push(GroupedRow {
-                        label: ct.cell(row, cy).trim().to_string(),
-                        first,
-                        second,
-                    });
-                }
-            }
-            if !errs.is_empty() {
-                return Err(errs);
-            }
-            let (planned, actual): (f64, f64) = grows.iter().fold((0.0, 0.0), |a, g| (a.0 + g.first, a.1 + g.second));
-            let chart = ChartSpec {
-                stem: "planned-vs-actual-exits".into(),
-                chart: Chart::Grouped(GroupedBarChart {
-                    kind: Comparison::PlannedVsActualCountyExits,
-                    rows: grows,
-                }),
-                frame: {
-                    let mut f = ctx.frame(Some(ct.file.clone()));
-                    f.title = Some(ctx.tr("计划与实际摘帽县数", "Planned and actual county exits").to_string());
-                    f
-                },
-                caption: ctx
-                    .tr("各年计划与实际脱贫摘帽县数", "Planned and actual county exits per year")
-                    .to_string(),
-            };
-            sec.para(match lang {
-                Lang::Zh => format!("{}：计划摘帽 {planned} 个县，实际摘帽 {actual} 个县。", ct.file),
-                Lang::En => format!("{}: {planned} county exits planned, {actual} actual.", ct.file),
-            });
-            sec.chart(&chart.stem);
-            out.charts.push(chart);
-            // the chart's data as a table of the report (CSV and workbook sheet), as read
-            let headers: Vec<&str> = ct.headers.iter().map(String::as_str).collect();
-            let mut table = OutTable::new("county_exits.csv", &headers);
-            table.rows = ct
-                .rows
-                .iter()
-                .map(|r| r.cells.iter().map(|c| c.trim().to_string()).collect())
-                .collect();
-            out.tables.push(table);
-            links.push(("county_exits.csv".into(), "county_exits.csv".into()));
-        } else {
-            return Err(errs);
-        }
+        let (planned, actual): (u64, u64) = rows
+            .iter()
+            .fold((0, 0), |a, r| (a.0.saturating_add(r.planned), a.1.saturating_add(r.actual)));
+        let chart = ChartSpec {
+            stem: "planned-vs-actual-exits".into(),
+            chart: Chart::Grouped(GroupedBarChart {
+                kind: Comparison::PlannedVsActualCountyExits,
+                rows: grows,
+            }),
+            frame: {
+                let mut f = ctx.frame(Some(ct.file.clone()));
+                f.title = Some(ctx.tr("计划与实际摘帽县数", "Planned and actual county exits").to_string());
+                f
+            },
+            caption: ctx
+                .tr("各年计划与实际脱贫摘帽县数", "Planned and actual county exits per year")
+                .to_string(),
+        };
+        sec.para(match lang {
+            Lang::Zh => format!("{}：计划摘帽 {planned} 个县，实际摘帽 {actual} 个县。", ct.file),
+            Lang::En => format!("{}: {planned} county exits planned, {actual} actual.", ct.file),
+        });
+        sec.chart(&chart.stem);
+        out.charts.push(chart);
+        // the chart's data as a table of the report (CSV and workbook sheet), as read
+        let headers: Vec<&str> = ct.headers.iter().map(String::as_str).collect();
+        let mut table = OutTable::new("county_exits.csv", &headers);
+        table.rows = ct
+            .rows
+            .iter()
+            .map(|r| r.cells.iter().map(|c| c.trim().to_string()).collect())
+            .collect();
+        out.tables.push(table);
+        links.push(("county_exits.csv".into(), "county_exits.csv".into()));
     }
     sec.links(links);
     out.sections.push(sec);
