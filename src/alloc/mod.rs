@@ -810,18 +810,35 @@ fn cents_certified(amount: Decimal, ratios: &[(f64, RatioKind)], rel: f64, floor
     if left == 0 {
         return Some(());
     }
-    // the `left` largest remainders get a cent (ties by position): term k is chosen when fewer
-    // than `left` terms rank above it; a handful of terms, so counting beats sorting
-    let (rems, margins) = (rems.get(..n)?, margins.get(..n)?);
+    // the `left` largest remainders get a cent (ties by position): a handful of terms, so an
+    // insertion sort of (remainder, position) beats a general sort
+    let mut order = [(0f64, 0usize); MAX_TERMS];
+    for k in 0..n {
+        let r = rems.get(k).copied().unwrap_or(0.0);
+        let mut j = k;
+        while j > 0 {
+            let Some(&prev) = order.get(j - 1) else { break };
+            if prev.0 >= r {
+                break;
+            }
+            if let Some(x) = order.get_mut(j) {
+                *x = prev;
+            }
+            j -= 1;
+        }
+        if let Some(x) = order.get_mut(j) {
+            *x = (r, k);
+        }
+    }
     let mut lo_in = f64::INFINITY;
     let mut hi_out = f64::NEG_INFINITY;
-    for (k, (&rk, &mk)) in rems.iter().zip(margins).enumerate() {
-        let above = rems.iter().enumerate().filter(|&(j, &rj)| rj > rk || (rj == rk && j < k)).count();
-        if above < left {
+    for (rank, &(r, k)) in order.get(..n)?.iter().enumerate() {
+        let m = margins.get(k).copied().unwrap_or(0.0);
+        if rank < left {
             *floors.get_mut(k)? += 1;
-            lo_in = lo_in.min(rk - mk);
+            lo_in = lo_in.min(r - m);
         } else {
-            hi_out = hi_out.max(rk + mk);
+            hi_out = hi_out.max(r + m);
         }
     }
     if left < n && lo_in <= hi_out {
