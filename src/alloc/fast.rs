@@ -150,10 +150,16 @@ struct Quota {
 /// Largest remainder on certified quotas: the units left after the floors go one each to the
 /// largest remainders, ties by unit id (`id(i)`). The whole units are written to `out`; `None`
 /// when the choice is not certain.
+///
+/// Two quotas closer than their errors are still ordered with certainty when they are exact
+/// (their remainders are known at 18 places) or when `same(i, j)` says the two units have
+/// identical inputs: their exact quotas are then equal (every pool-wide sum is shared), a true
+/// tie, which the id decides — recipients with the same factor values are common.
 fn round_certified<'i>(
     total_units: i128,
     quotas: &[Quota],
     id: impl Fn(usize) -> &'i str,
+    same: impl Fn(usize, usize) -> bool,
     order: &mut Vec<(f64, i128, usize)>,
     out: &mut Vec<i128>,
 ) -> Option<()> {
@@ -198,7 +204,33 @@ fn round_certified<'i>(
             hi_out_all = hi_out_all.max(q.rem + q.err.max(EXACT_IMAGE));
         }
         if !(lo_in_inexact > hi_out_all && lo_in_all > hi_out_inexact) {
-            return None;
+            // the quotas near the cut: every close (chosen, not chosen) pair must be exact on
+            // both sides or a true tie of identical inputs
+            let err = |q: &Quota| q.err.max(EXACT_IMAGE);
+            let near_in: Vec<usize> = chosen
+                .iter()
+                .filter(|x| quotas.get(x.2).is_some_and(|q| q.rem - err(q) <= hi_out_all))
+                .map(|x| x.2)
+                .collect();
+            let near_out: Vec<usize> = rest
+                .iter()
+                .filter(|x| quotas.get(x.2).is_some_and(|q| q.rem + err(q) >= lo_in_all))
+                .map(|x| x.2)
+                .collect();
+            if near_in.len() * near_out.len() > 100_000 {
+                return None;
+            }
+            for &i in &near_in {
+                for &j in &near_out {
+                    let (qi, qj) = (quotas.get(i)?, quotas.get(j)?);
+                    let apart = qi.rem - err(qi) > qj.rem + err(qj);
+                    let exact = qi.err == 0.0 && qj.err == 0.0;
+                    let tie = qi.rem == qj.rem && qi.err == qj.err && same(i, j);
+                    if !(apart || exact || tie) {
+                        return None;
+                    }
+                }
+            }
         }
     }
     for x in order.get(..left)? {
@@ -230,6 +262,8 @@ pub(super) fn split(
         order,
         units,
     } = scratch;
+    floors.clear();
+    caps.clear();
     let unit = pc.unit?;
     let (p_units, p_rem) = unit.split(amount)?;
     if p_rem != 0 || !(0..(1i128 << 50)).contains(&p_units) {
@@ -537,7 +571,19 @@ pub(super) fn split(
             .map(|x| x.id.as_str())
             .unwrap_or("")
     };
-    round_certified(p_units, quotas, id, order, units)?;
+    // identical inputs (decimal factor values, adjustment, floor and cap) give identical
+    // exact quotas
+    let same = |i: usize, j: usize| -> bool {
+        let (Some(&ui), Some(&uj)) = (recipients.get(i), recipients.get(j)) else {
+            return false;
+        };
+        let col_eq = |c: Option<&[Option<Decimal>]>| c.is_some_and(|c| c.get(ui) == c.get(uj));
+        pc.factors.iter().all(|(_, dec)| col_eq(*dec))
+            && (pool.adjust.is_none() || col_eq(pc.adjust.0))
+            && floors.get(i) == floors.get(j)
+            && caps.get(i) == caps.get(j)
+    };
+    round_certified(p_units, quotas, id, same, order, units)?;
     let mut amounts = Vec::with_capacity(n);
     for &k in units.iter() {
         amounts.push(unit.amount(k)?);
@@ -576,11 +622,17 @@ mod tests {
         };
         let (mut order, mut out) = (Vec::new(), Vec::new());
         let ids = |i: usize| ["a", "b"][i];
-        assert_eq!(round_certified(1, &[q, q], ids, &mut order, &mut out), None);
+        assert_eq!(round_certified(1, &[q, q], ids, |_, _| false, &mut order, &mut out), None);
+        // inexact but identical inputs: a true tie, ordered by id
+        assert_eq!(
+            round_certified(1, &[q, q], |i: usize| ["b", "a"][i], |_, _| true, &mut order, &mut out),
+            Some(())
+        );
+        assert_eq!(out, vec![0, 1]);
         // exact ties are ordered by id
         let e = Quota { err: 0.0, ..q };
         let ids = |i: usize| ["b", "a"][i];
-        assert_eq!(round_certified(1, &[e, e], ids, &mut order, &mut out), Some(()));
+        assert_eq!(round_certified(1, &[e, e], ids, |_, _| false, &mut order, &mut out), Some(()));
         assert_eq!(out, vec![0, 1]);
     }
 }

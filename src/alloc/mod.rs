@@ -1324,4 +1324,33 @@ mod fast_path_tests {
         eprintln!("the f64 path decided {decided} of {pools} pools");
         assert!(decided * 10 >= pools * 9, "the f64 path decided {decided} of {pools} pools");
     }
+
+    /// One city holding every county: pools of 1,500 recipients, where a bound growing with
+    /// the number of recipients would rarely certify the cut-off between remainders.
+    #[test]
+    fn large_pools_are_decided_and_equal_the_decimal_split() {
+        let s = scenario(&SynthOptions {
+            cities: 1,
+            counties: 1500,
+            seed: 7,
+            ..Default::default()
+        })
+        .unwrap();
+        let a = allocate(&s).unwrap();
+        let mut scratch = fast::Scratch::default();
+        let mut decided = 0;
+        for sp in a.splits.iter().filter(|x| x.stage == 2) {
+            let st = &s.stages[1];
+            let pool = &st.pools[sp.pool];
+            let pc = fast::PoolCols::new(&s, pool);
+            let candidates = s.hierarchy.descendants_at_level(sp.from, &st.level);
+            let w = sp.working(&s).unwrap();
+            if let Some(f) = fast::split(&s, pool, &pc, sp.amount, &candidates, &mut scratch) {
+                decided += 1;
+                assert_eq!(f.amounts, w.amounts);
+                assert_eq!((f.floored, f.capped), (w.floored, w.capped));
+            }
+        }
+        assert_eq!(decided, 2, "both stage-2 pools of 1,500 recipients are decided in f64");
+    }
 }
