@@ -244,9 +244,18 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
             }
         }
     }
-    let mut rows = Vec::new();
+    // every stage's rows reserved up front (recipients are units at the stage's level, plus a
+    // reserve or retained row per allocating unit): growing, or re-reserving between stages,
+    // copied the rows and the contributions again at national scale
+    let row_estimate: usize = s
+        .stages
+        .iter()
+        .map(|st| h.units().iter().filter(|u| u.level == st.level).count() * (st.pools.len() + 1))
+        .sum::<usize>()
+        + n;
+    let mut rows = Vec::with_capacity(row_estimate);
     let mut splits = Vec::new();
-    let mut contrib_cents: Vec<i128> = Vec::new();
+    let mut contrib_cents: Vec<i128> = Vec::with_capacity(row_estimate * factor_columns.len());
     let mut scratch = fast::Scratch::default();
     let mut received: Vec<Vec<Option<Decimal>>> = Vec::new();
     let mut errs = InputErrors::default();
@@ -263,7 +272,6 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
         let mut pool_rows: Vec<Vec<AllocationRow>> = (0..st.pools.len()).map(|_| Vec::with_capacity(at_level)).collect();
         let mut total_rows = Vec::with_capacity(at_level);
         rows.reserve(at_level * (st.pools.len() + 1));
-        contrib_cents.reserve(at_level * (st.pools.len() + 1) * factor_columns.len());
         let mut reserve_rows = Vec::new();
         let prepared: Vec<fast::PoolCols<'_>> = st.pools.iter().map(|q| fast::PoolCols::new(s, q)).collect();
         let mut allocators: Vec<usize> = (0..n).filter(|&i| holding.get(i).copied().flatten().is_some()).collect();
