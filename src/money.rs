@@ -140,10 +140,12 @@ fn split_general(q: Decimal, unit: Decimal) -> Result<(Decimal, i128), ArithErro
 #[derive(Clone, Copy, Debug)]
 struct Pow10Unit {
     e: i32,
+    /// `10^|e|`.
+    mult: i128,
 }
 
 /// Largest mantissa of a [`Decimal`] (`2⁹⁶ − 1`).
-const MAX_MANTISSA: i128 = 79_228_162_514_264_337_593_543_950_335;
+pub(crate) const MAX_MANTISSA: i128 = 79_228_162_514_264_337_593_543_950_335;
 
 impl Pow10Unit {
     fn of(unit: Decimal) -> Option<Pow10Unit> {
@@ -154,22 +156,28 @@ impl Pow10Unit {
             m /= 10;
             j += 1;
         }
-        (m == 1).then(|| Pow10Unit { e: j - n.scale() as i32 })
+        let e = j - n.scale() as i32;
+        // a decimal unit has |e| ≤ 28, so 10^|e| fits
+        let mult = 10i128.checked_pow(e.unsigned_abs())?;
+        (m == 1 && e.abs() <= 28).then_some(Pow10Unit { e, mult })
     }
 
     /// `None` when the fast path does not apply (the general path then decides).
     fn split(self, q: Decimal) -> Option<Result<(Decimal, i128), ArithError>> {
         let (whole, rem) = self.split_whole(q)?;
         // ⌊q / unit⌋ × unit = whole × 10^e
-        let floor = if self.e >= 0 {
-            whole
-                .checked_mul(10i128.checked_pow(self.e as u32)?)
+        self.amount(whole).map(|f| Ok((f, rem)))
+    }
+
+    /// `k × 10^e` as a decimal; `None` when out of range.
+    fn amount(self, k: i128) -> Option<Decimal> {
+        if self.e >= 0 {
+            k.checked_mul(self.mult)
                 .filter(|x| x.abs() <= MAX_MANTISSA)
                 .map(|x| Decimal::from_i128_with_scale(x, 0))
         } else {
-            (whole.abs() <= MAX_MANTISSA && -self.e <= 28).then(|| Decimal::from_i128_with_scale(whole, (-self.e) as u32))
-        };
-        floor.map(|f| Ok((f, rem)))
+            (k.abs() <= MAX_MANTISSA).then(|| Decimal::from_i128_with_scale(k, self.e.unsigned_abs()))
+        }
     }
 
     /// `(⌊q / unit⌋, remainder)`: the whole number of units and the remainder rounded
@@ -205,14 +213,12 @@ impl Pow10Unit {
 /// A rounding unit that is a power of ten (`1`, `100`, `0.01`, …), for splitting amounts
 /// into whole units with integer arithmetic.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct UnitPow10(Pow10Unit, i128);
+pub(crate) struct UnitPow10(Pow10Unit);
 
 impl UnitPow10 {
     /// `Some` when `unit = 10^e` for an integer `e` (with `|e| ≤ 28`).
     pub(crate) fn of(unit: Decimal) -> Option<UnitPow10> {
-        let p = Pow10Unit::of(unit)?;
-        let mult = 10i128.checked_pow(p.e.unsigned_abs())?;
-        (p.e.abs() <= 28).then_some(UnitPow10(p, mult))
+        Pow10Unit::of(unit).map(UnitPow10)
     }
 
     /// The exponent `e` of `unit = 10^e`.
@@ -229,14 +235,7 @@ impl UnitPow10 {
 
     /// `k × unit` as a decimal; `None` when out of range.
     pub(crate) fn amount(self, k: i128) -> Option<Decimal> {
-        let e = self.0.e;
-        if e >= 0 {
-            k.checked_mul(self.1)
-                .filter(|x| x.abs() <= MAX_MANTISSA)
-                .map(|x| Decimal::from_i128_with_scale(x, 0))
-        } else {
-            (k.abs() <= MAX_MANTISSA).then(|| Decimal::from_i128_with_scale(k, e.unsigned_abs()))
-        }
+        self.0.amount(k)
     }
 }
 

@@ -621,8 +621,8 @@ fn to_cents(d: Decimal) -> Option<i128> {
 /// `c` cents as a decimal (saturating at `Decimal`'s range, which sums of amounts that fit
 /// cannot reach).
 fn from_cents(c: i128) -> Decimal {
-    const MAX: i128 = 79_228_162_514_264_337_593_543_950_335;
-    Decimal::from_i128_with_scale(c.clamp(-MAX, MAX), 2)
+    let max = money::MAX_MANTISSA;
+    Decimal::from_i128_with_scale(c.clamp(-max, max), 2)
 }
 
 /// Splits the amount among factor columns in proportion to the terms `w_k s_ik` of
