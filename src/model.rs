@@ -26,6 +26,13 @@ pub struct Hierarchy {
     index: HashMap<String, usize>,
     children: Vec<Vec<usize>>,
     root: usize,
+    /// Each unit's position when all ids are sorted in byte order (sorting by it is sorting
+    /// by id, without comparing strings).
+    rank: Vec<u32>,
+    /// Each unit's level as an index into `levels`.
+    level_of: Vec<u32>,
+    /// The distinct level names, in order of first appearance.
+    levels: Vec<String>,
 }
 
 impl Hierarchy {
@@ -176,12 +183,45 @@ impl Hierarchy {
             c.sort_by(|&a, &b| units.get(a).map(|u| u.id.as_bytes()).cmp(&units.get(b).map(|u| u.id.as_bytes())));
         }
         let root = roots.first().copied().unwrap_or(0);
+        let mut by_id: Vec<usize> = (0..n).collect();
+        by_id.sort_by(|&a, &b| units.get(a).map(|u| u.id.as_bytes()).cmp(&units.get(b).map(|u| u.id.as_bytes())));
+        let mut rank = vec![0u32; n];
+        for (r, &i) in by_id.iter().enumerate() {
+            if let Some(x) = rank.get_mut(i) {
+                *x = u32::try_from(r).unwrap_or(u32::MAX);
+            }
+        }
+        let mut levels: Vec<String> = Vec::new();
+        let level_of = units
+            .iter()
+            .map(|u| {
+                let k = levels.iter().position(|l| *l == u.level).unwrap_or_else(|| {
+                    levels.push(u.level.clone());
+                    levels.len() - 1
+                });
+                u32::try_from(k).unwrap_or(u32::MAX)
+            })
+            .collect();
         Ok(Hierarchy {
             units,
             index,
             children,
             root,
+            rank,
+            level_of,
+            levels,
         })
+    }
+
+    /// The unit's position among all units sorted by id in byte order: `rank(a) < rank(b)`
+    /// exactly when `id(a) < id(b)`.
+    pub fn id_rank(&self, i: usize) -> u32 {
+        self.rank.get(i).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The index of a level name (`None` if no unit has that level).
+    pub(crate) fn level_index(&self, level: &str) -> Option<u32> {
+        self.levels.iter().position(|l| l == level).and_then(|k| u32::try_from(k).ok())
     }
 
     /// All units in file order.
@@ -213,21 +253,30 @@ impl Hierarchy {
     /// does not descend below a unit of that level.
     pub fn descendants_at_level(&self, i: usize, level: &str) -> Vec<usize> {
         let mut out = Vec::new();
-        let mut stack: Vec<usize> = self.children(i).iter().rev().copied().collect();
+        if let Some(l) = self.level_index(level) {
+            self.descendants_at_level_into(i, l, &mut Vec::new(), &mut out);
+        }
+        out
+    }
+
+    /// [`Hierarchy::descendants_at_level`] with the level as an index
+    /// ([`Hierarchy::level_index`]), written to `out` (cleared first), `stack` a working vector.
+    pub(crate) fn descendants_at_level_into(&self, i: usize, level: u32, stack: &mut Vec<usize>, out: &mut Vec<usize>) {
+        out.clear();
+        stack.clear();
+        stack.extend(self.children(i).iter().rev().copied());
         while let Some(x) = stack.pop() {
-            match self.units.get(x) {
-                Some(u) if u.level == level => out.push(x),
-                Some(_) => stack.extend(self.children(x).iter().rev().copied()),
-                None => {}
+            if self.level_of.get(x) == Some(&level) {
+                out.push(x);
+            } else {
+                stack.extend(self.children(x).iter().rev().copied());
             }
         }
-        out.sort_by(|&a, &b| {
-            self.units
-                .get(a)
-                .map(|u| u.id.as_bytes())
-                .cmp(&self.units.get(b).map(|u| u.id.as_bytes()))
-        });
-        out
+        // children are ordered by id, so when every descendant at the level is a child (the
+        // usual case) the order is right already
+        if !out.is_sorted_by_key(|&x| self.id_rank(x)) {
+            out.sort_unstable_by_key(|&x| self.id_rank(x));
+        }
     }
 
     /// True when `anc` is `i` or one of its ancestors.

@@ -233,9 +233,14 @@ impl UnitPow10 {
         self.0.split_whole(q)
     }
 
-    /// `k × unit` as a decimal; `None` when out of range.
-    pub(crate) fn amount(self, k: i128) -> Option<Decimal> {
-        self.0.amount(k)
+    /// `k × unit` as a decimal (64-bit count, no 128-bit arithmetic); `None` when out of range.
+    pub(crate) fn amount_i64(self, k: i64) -> Option<Decimal> {
+        if self.0.e >= 0 {
+            let m = i64::try_from(self.0.mult).ok()?;
+            Decimal::try_new(k.checked_mul(m)?, 0).ok()
+        } else {
+            Decimal::try_new(k, self.0.e.unsigned_abs()).ok()
+        }
     }
 }
 

@@ -187,11 +187,13 @@ pub struct Allocation {
     /// Rows in output order: per stage, pool rows (pool order, then allocating unit and
     /// recipient by id), then total rows, then reserve and retained rows.
     pub rows: Vec<AllocationRow>,
-    /// Every pool split, for explanation, charts and the LP checks.
+    /// Every pool split, for explanation, charts and the LP checks: per stage, per pool, per
+    /// allocating unit in id order (the order of the pool rows).
     pub splits: Vec<PoolSplit>,
     /// The rows' contributions in cents, `factor_columns.len()` per row from its `contrib_at`
-    /// (one flat vector: a vector per row cost as much as the arithmetic).
-    pub contrib_cents: Vec<i128>,
+    /// (one flat vector: a vector per row cost as much as the arithmetic; 64-bit, so a row's
+    /// amount is at most 92,233,720,368,547,758.07 — beyond that the allocation is refused).
+    pub contrib_cents: Vec<i64>,
     /// Per stage, the amount each unit received (index by unit), `None` if it received nothing.
     pub received: Vec<Vec<Option<Decimal>>>,
 }
@@ -244,129 +246,56 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
             }
         }
     }
-    // every stage's rows reserved up front (recipients are units at the stage's level, plus a
-    // reserve or retained row per allocating unit): growing, or re-reserving between stages,
-    // copied the rows and the contributions again at national scale
-    let row_estimate: usize = s
-        .stages
-        .iter()
-        .map(|st| h.units().iter().filter(|u| u.level == st.level).count() * (st.pools.len() + 1))
-        .sum::<usize>()
-        + n;
-    let mut rows = Vec::with_capacity(row_estimate);
-    let mut splits = Vec::new();
-    let mut contrib_cents: Vec<i128> = Vec::with_capacity(row_estimate * factor_columns.len());
-    let mut scratch = fast::Scratch::default();
-    let mut received: Vec<Vec<Option<Decimal>>> = Vec::new();
+    // every stage's rows reserved up front: per stage, a pool row and a total row per unit at
+    // the stage's level, and a reserve row per allocating unit (units at the level before);
+    // growing the vectors step by step copied them again at national scale
+    let count_at = |level: &str| h.units().iter().filter(|u| u.level == level).count();
+    let mut row_estimate = 0usize;
+    let mut allocating = 1usize;
+    for st in &s.stages {
+        let at_level = count_at(&st.level);
+        row_estimate += at_level * (st.pools.len() + 1) + allocating;
+        allocating = at_level;
+    }
+    let mut out = Out {
+        rows: Vec::with_capacity(row_estimate),
+        contrib: Vec::with_capacity(row_estimate * factor_columns.len()),
+        splits: Vec::new(),
+    };
+    let mut work = StageWork::default();
+    let mut received: Vec<Vec<Option<Decimal>>> = Vec::with_capacity(s.stages.len());
     let mut errs = InputErrors::default();
     let mut holding: Vec<Option<Decimal>> = vec![None; n];
     if let Some(slot) = holding.get_mut(h.root()) {
         *slot = s.stages.first().and_then(|st| st.total);
     }
     for (si, st) in s.stages.iter().enumerate() {
-        let stage_no = si + 1;
-        let mut got: Vec<Option<Decimal>> = vec![None; n];
-        // rows reserved up front (recipients are units at the stage's level): growing vectors of
-        // large rows step by step was a visible share of the time at national scale
-        let at_level = h.units().iter().filter(|u| u.level == st.level).count();
-        let mut pool_rows: Vec<Vec<AllocationRow>> = (0..st.pools.len()).map(|_| Vec::with_capacity(at_level)).collect();
-        let mut total_rows = Vec::with_capacity(at_level);
-        rows.reserve(at_level * (st.pools.len() + 1));
-        let mut reserve_rows = Vec::new();
-        let prepared: Vec<fast::PoolCols<'_>> = st.pools.iter().map(|q| fast::PoolCols::new(s, q)).collect();
-        let mut allocators: Vec<usize> = (0..n).filter(|&i| holding.get(i).copied().flatten().is_some()).collect();
-        allocators.sort_by(|&a, &b| h.unit(a).map(|u| u.id.as_bytes()).cmp(&h.unit(b).map(|u| u.id.as_bytes())));
-        let mut stage_in = Decimal::ZERO;
-        let mut stage_out = Decimal::ZERO;
-        for &p in &allocators {
-            let a_p = holding.get(p).copied().flatten().unwrap_or_default();
-            stage_in = stage_in.checked_add(a_p).unwrap_or(stage_in);
-            let recipients_all = h.descendants_at_level(p, &st.level);
-            if recipients_all.is_empty() {
-                if !a_p.is_zero() {
-                    reserve_rows.push(AllocationRow {
-                        unit: p,
-                        from: p,
-                        stage: stage_no,
-                        kind: RowKind::Retained,
-                        amount: a_p,
-                        of: a_p,
-                        contrib_at: {
-                            let at = contrib_cents.len();
-                            contrib_cents.resize(at + factor_columns.len(), 0);
-                            at
-                        },
-                        adjust: None,
-                        floored: false,
-                        capped: false,
-                    });
-                    stage_out = stage_out.checked_add(a_p).unwrap_or(stage_out);
-                }
-                continue;
+        let ctx = StageCtx {
+            s,
+            st,
+            stage_no: si + 1,
+            cols: &factor_columns,
+        };
+        match run_stage(&ctx, &holding, &mut out, &mut work) {
+            Ok(got) => {
+                received.push(got.clone());
+                holding = got;
             }
-            let ctx = StageCtx {
-                s,
-                st,
-                stage_no,
-                cols: &factor_columns,
-                prepared: &prepared,
-            };
-            let mut sinks = Sinks {
-                store: &mut contrib_cents,
-                rows: &mut pool_rows,
-                scratch: &mut scratch,
-            };
-            match split_unit(&ctx, p, a_p, &recipients_all, &mut sinks) {
-                Ok(out) => {
-                    for r in &out.total_rows {
-                        if let Some(g) = got.get_mut(r.unit) {
-                            *g = Some(r.amount);
-                        }
-                        stage_out = stage_out.checked_add(r.amount).unwrap_or(stage_out);
-                    }
-                    total_rows.extend(out.total_rows);
-                    if let Some(r) = out.reserve_row {
-                        stage_out = stage_out.checked_add(r.amount).unwrap_or(stage_out);
-                        reserve_rows.push(r);
-                    }
-                    splits.extend(out.splits);
-                }
-                Err(e) => errs.extend(e),
+            Err(e) => {
+                errs.extend(e);
+                break;
             }
         }
-        if !errs.is_empty() {
-            break;
-        }
-        if stage_in != stage_out {
-            errs.push(
-                Location::at(&s.toml_file, st.line, st.key.clone()),
-                format!("internal check failed: stage {stage_no} received {stage_in} but handed out {stage_out}"),
-            );
-            break;
-        }
-        for v in pool_rows {
-            rows.extend(v);
-        }
-        rows.extend(total_rows);
-        rows.extend(reserve_rows);
-        received.push(got.clone());
-        holding = got;
     }
     errs.0.sort();
     errs.0.dedup();
     errs.into_result(Allocation {
         factor_columns,
-        rows,
-        contrib_cents,
-        splits,
+        rows: out.rows,
+        contrib_cents: out.contrib,
+        splits: out.splits,
         received,
     })
-}
-
-struct UnitOut {
-    total_rows: Vec<AllocationRow>,
-    reserve_row: Option<AllocationRow>,
-    splits: Vec<PoolSplit>,
 }
 
 /// What every allocating unit of a stage shares.
@@ -376,38 +305,204 @@ struct StageCtx<'a> {
     stage_no: usize,
     /// The allocation's factor columns.
     cols: &'a [String],
-    /// The stage's pools' columns.
-    prepared: &'a [fast::PoolCols<'a>],
 }
 
-/// Where a stage's results go: contributions (cents), pool rows by pool, and the fast path's
-/// working vectors.
-struct Sinks<'a> {
-    store: &'a mut Vec<i128>,
-    rows: &'a mut [Vec<AllocationRow>],
-    scratch: &'a mut fast::Scratch,
+/// Where the allocation's results go, in output order.
+struct Out {
+    rows: Vec<AllocationRow>,
+    contrib: Vec<i64>,
+    splits: Vec<PoolSplit>,
 }
 
-fn split_unit(ctx: &StageCtx<'_>, p: usize, a_p: Decimal, recipients_all: &[usize], sinks: &mut Sinks<'_>) -> Result<UnitOut, InputErrors> {
-    let StageCtx {
-        s,
-        st,
-        stage_no,
-        cols,
-        prepared,
-    } = *ctx;
-    let Sinks {
-        store,
-        rows: out_rows,
-        scratch,
-    } = sinks;
+/// Working vectors of a stage, reused from stage to stage.
+#[derive(Default)]
+struct StageWork {
+    /// Every allocating unit's recipients (units at the stage's level), one after another.
+    rec: Vec<usize>,
+    /// Where each allocating unit's recipients start in `rec` (one more entry at the end).
+    rec_start: Vec<usize>,
+    /// Per allocating unit: what it does with its amount.
+    plans: Vec<Plan>,
+    /// Per allocating unit, its pool amounts (`pools` each).
+    pool_amounts: Vec<Decimal>,
+    /// Per recipient in `rec`: its stage total so far, floored, capped.
+    totals: Vec<(Decimal, bool, bool)>,
+    stack: Vec<usize>,
+    desc: Vec<usize>,
+    scratch: fast::Scratch,
+}
+
+/// What an allocating unit does with the amount `A_P` it holds.
+#[derive(Clone, Copy)]
+enum Plan {
+    /// It has no units at the stage's level and keeps `A_P`.
+    Retain(Decimal),
+    /// It splits `D_P` among its recipients and withholds the reserve `A_P − D_P`.
+    Split { distributable: Decimal, reserve: Decimal },
+    /// Its amount could not be split (the error is reported).
+    Failed,
+}
+
+/// One stage (SPEC §3): every allocating unit, in id order, splits what it holds among its
+/// recipients pool by pool. The rows go to `out` in output order — pool rows (pool, then
+/// allocating unit, then recipient), total rows, reserve and retained rows — each written
+/// once where it belongs. Returns what each unit received.
+fn run_stage(
+    ctx: &StageCtx<'_>,
+    holding: &[Option<Decimal>],
+    out: &mut Out,
+    work: &mut StageWork,
+) -> Result<Vec<Option<Decimal>>, InputErrors> {
+    let StageCtx { s, st, stage_no, cols } = *ctx;
+    let h = &s.hierarchy;
+    let n = h.len();
+    let ncols = cols.len();
+    let nq = st.pools.len();
     let mut errs = InputErrors::default();
     let stage_loc = || Location::at(&s.toml_file, st.line, st.key.clone());
-    let distributable = money::mul(a_p, Decimal::ONE - st.reserve)
-        .and_then(|x| money::floor_to_multiple(x, s.rounding))
-        .map_err(|e| InputErrors::one(stage_loc(), e.to_string()))?;
-    let reserve = a_p - distributable;
-    // D_P σ_q, with σ normalised by Σσ (= 1 within 1e-9, checked on load) so the quotas sum to D_P.
+    let mut allocators: Vec<usize> = (0..n).filter(|&i| holding.get(i).copied().flatten().is_some()).collect();
+    allocators.sort_unstable_by_key(|&p| h.id_rank(p));
+    let level = h.level_index(&st.level);
+    let StageWork {
+        rec,
+        rec_start,
+        plans,
+        pool_amounts,
+        totals,
+        stack,
+        desc,
+        scratch,
+    } = work;
+    rec.clear();
+    rec_start.clear();
+    plans.clear();
+    pool_amounts.clear();
+    let mut stage_in = Decimal::ZERO;
+    for &p in &allocators {
+        let a_p = holding.get(p).copied().flatten().unwrap_or_default();
+        stage_in = stage_in.checked_add(a_p).unwrap_or(stage_in);
+        rec_start.push(rec.len());
+        if let Some(l) = level {
+            h.descendants_at_level_into(p, l, stack, desc);
+            rec.extend_from_slice(desc);
+        }
+        let plan = if rec.len() == rec_start.last().copied().unwrap_or(0) {
+            Plan::Retain(a_p)
+        } else {
+            match pool_split_amounts(s, st, a_p) {
+                Ok((distributable, amounts)) => {
+                    pool_amounts.extend_from_slice(&amounts);
+                    Plan::Split {
+                        distributable,
+                        reserve: a_p - distributable,
+                    }
+                }
+                Err(e) => {
+                    errs.push(stage_loc(), e.to_string());
+                    Plan::Failed
+                }
+            }
+        };
+        if !matches!(plan, Plan::Split { .. }) {
+            pool_amounts.extend(std::iter::repeat_n(Decimal::ZERO, nq));
+        }
+        plans.push(plan);
+    }
+    rec_start.push(rec.len());
+    // the total rows' contributions (cents), summed in place as the pool rows come
+    let tot_at = out.contrib.len();
+    out.contrib.resize(tot_at + rec.len() * ncols, 0);
+    totals.clear();
+    totals.resize(rec.len(), (Decimal::ZERO, false, false));
+    for (qi, pool) in st.pools.iter().enumerate() {
+        let pool_ctx = PoolCtx {
+            stage: ctx,
+            qi,
+            pool,
+            cols: fast::PoolCols::new(s, pool),
+            fcol: pool.factors.iter().map(|f| cols.iter().position(|c| c == &f.column)).collect(),
+            id: std::sync::Arc::from(pool.id.as_str()),
+            tot_at,
+        };
+        for (ai, (&p, plan)) in allocators.iter().zip(plans.iter()).enumerate() {
+            if !matches!(plan, Plan::Split { .. }) {
+                continue;
+            }
+            let amount = pool_amounts.get(ai * nq + qi).copied().unwrap_or_default();
+            let (lo, hi) = (rec_start.get(ai).copied().unwrap_or(0), rec_start.get(ai + 1).copied().unwrap_or(0));
+            let candidates = rec.get(lo..hi).unwrap_or(&[]);
+            let tot = totals.get_mut(lo..hi).unwrap_or(&mut []);
+            if let Err(e) = split_pool_rows(&pool_ctx, p, amount, candidates, lo, tot, out, scratch) {
+                errs.extend(e);
+            }
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let mut got: Vec<Option<Decimal>> = vec![None; n];
+    let mut stage_out = Decimal::ZERO;
+    for (ai, (&p, plan)) in allocators.iter().zip(plans.iter()).enumerate() {
+        let Plan::Split { distributable, .. } = *plan else { continue };
+        let (lo, hi) = (rec_start.get(ai).copied().unwrap_or(0), rec_start.get(ai + 1).copied().unwrap_or(0));
+        for pos in lo..hi {
+            let (Some(&u), Some(&(amount, floored, capped))) = (rec.get(pos), totals.get(pos)) else {
+                continue;
+            };
+            if let Some(g) = got.get_mut(u) {
+                *g = Some(amount);
+            }
+            stage_out = stage_out.checked_add(amount).unwrap_or(stage_out);
+            out.rows.push(AllocationRow {
+                unit: u,
+                from: p,
+                stage: stage_no,
+                kind: RowKind::Total,
+                amount,
+                of: distributable,
+                contrib_at: tot_at + pos * ncols,
+                adjust: None,
+                floored,
+                capped,
+            });
+        }
+    }
+    for (&p, plan) in allocators.iter().zip(plans.iter()) {
+        let (kind, amount, of) = match *plan {
+            Plan::Retain(a_p) if !a_p.is_zero() => (RowKind::Retained, a_p, a_p),
+            Plan::Split { distributable, reserve } if !reserve.is_zero() => (RowKind::Reserve, reserve, reserve + distributable),
+            _ => continue,
+        };
+        stage_out = stage_out.checked_add(amount).unwrap_or(stage_out);
+        let at = out.contrib.len();
+        out.contrib.resize(at + ncols, 0);
+        out.rows.push(AllocationRow {
+            unit: p,
+            from: p,
+            stage: stage_no,
+            kind,
+            amount,
+            of,
+            contrib_at: at,
+            adjust: None,
+            floored: false,
+            capped: false,
+        });
+    }
+    if stage_in != stage_out {
+        return Err(InputErrors::one(
+            stage_loc(),
+            format!("internal check failed: stage {stage_no} received {stage_in} but handed out {stage_out}"),
+        ));
+    }
+    Ok(got)
+}
+
+/// `D_P = ⌊A_P (1 − reserve)⌋` to a multiple of `rounding`, and the pool amounts `D_P σ_q / Σσ`
+/// rounded together by largest remainder (ties by pool order) so that they sum to `D_P`.
+fn pool_split_amounts(s: &Scenario, st: &Stage, a_p: Decimal) -> Result<(Decimal, Vec<Decimal>), ArithError> {
+    let distributable = money::floor_to_multiple(money::mul(a_p, Decimal::ONE - st.reserve)?, s.rounding)?;
+    // σ normalised by Σσ (= 1 within 1e-9, checked on load) so the quotas sum to D_P
     let sigma: Decimal = st.pools.iter().map(|q| q.share).sum();
     let quotas: Vec<Decimal> = st
         .pools
@@ -419,157 +514,131 @@ fn split_unit(ctx: &StageCtx<'_>, p: usize, a_p: Decimal, recipients_all: &[usiz
                 .unwrap_or_default()
         })
         .collect();
-    let pool_amounts =
-        money::largest_remainder_indexed(distributable, &quotas, s.rounding).map_err(|e| InputErrors::one(stage_loc(), e.to_string()))?;
-    let mut splits = Vec::with_capacity(st.pools.len());
+    Ok((distributable, money::largest_remainder_indexed(distributable, &quotas, s.rounding)?))
+}
+
+/// What every allocating unit's split of one pool shares.
+struct PoolCtx<'a> {
+    stage: &'a StageCtx<'a>,
+    qi: usize,
+    pool: &'a Pool,
+    cols: fast::PoolCols<'a>,
+    /// Position of each of the pool's factors among the allocation's factor columns.
+    fcol: Vec<Option<usize>>,
+    id: std::sync::Arc<str>,
+    /// Where the stage's total rows' contributions start.
+    tot_at: usize,
+}
+
+/// Splits one pool amount of allocating unit `p` among its `candidates` (which start at `lo`
+/// among the stage's recipients): the certified `f64` path decides when it can, the `Decimal`
+/// path otherwise (and reports the errors). Writes the pool rows and their contributions, adds
+/// them to the recipients' stage `totals`, and records the split.
+#[allow(clippy::too_many_arguments)]
+fn split_pool_rows(
+    pc: &PoolCtx<'_>,
+    p: usize,
+    amount: Decimal,
+    candidates: &[usize],
+    lo: usize,
+    totals: &mut [(Decimal, bool, bool)],
+    out: &mut Out,
+    scratch: &mut fast::Scratch,
+) -> Result<(), InputErrors> {
+    let StageCtx { s, stage_no, cols, .. } = *pc.stage;
+    let (pool, qi) = (pc.pool, pc.qi);
     let ncols = cols.len();
-    // the total rows' contributions (cents), summed in place as the pool rows come
-    let tot_at = store.len();
-    store.resize(tot_at + recipients_all.len() * ncols, 0);
-    // per recipient: amount, floored, capped
-    let mut totals: Vec<(Decimal, bool, bool)> = vec![(Decimal::ZERO, false, false); recipients_all.len()];
-    for (qi, (pool, &amount)) in st.pools.iter().zip(&pool_amounts).enumerate() {
-        // position of each factor in the allocation's factor columns
-        let fcol: Vec<Option<usize>> = pool.factors.iter().map(|f| cols.iter().position(|c| c == &f.column)).collect();
-        let nf = pool.factors.len();
-        let pool_id: std::sync::Arc<str> = std::sync::Arc::from(pool.id.as_str());
-        // the certified f64 path decides when it can; the Decimal path otherwise (and reports
-        // the errors); contributions the f64 terms cannot certify use the Decimal terms
-        let fast = prepared
-            .get(qi)
-            .and_then(|pc| fast::split(s, pool, pc, amount, recipients_all, scratch));
-        let mut exact: Option<(PoolWorking, Vec<Decimal>)> = None;
-        let sp = match fast {
-            Some(f) => Decided::Fast(f),
-            None => match split_pool_terms(s, pool, stage_no, qi, p, amount, recipients_all) {
-                Ok((w, terms)) => {
-                    let d = Decided::Exact(PoolSplit::from_working(w.clone()));
-                    exact = Some((w, terms));
-                    d
-                }
-                Err(e) => {
-                    errs.extend(e);
-                    continue;
-                }
-            },
-        };
-        let (recipients, amounts, adjust, floored, capped) = sp.parts();
-        let mut no_rows = Vec::new();
-        let rows = match out_rows.get_mut(qi) {
-            Some(r) => r,
-            None => &mut no_rows,
-        };
-        // the pool's recipients are a subsequence of `recipients_all` (same order)
-        let mut cursor = 0usize;
-        for (j, &u) in recipients.iter().enumerate() {
-            let amt = amounts.get(j).copied().unwrap_or_default();
-            let at = store.len();
-            store.resize(at + ncols, 0);
-            let mut cents = [0i64; MAX_TERMS];
-            let certified = match &sp {
-                Decided::Fast(f) => {
-                    let t = f.terms.get(j * nf..(j + 1) * nf).unwrap_or(&[]);
-                    let b = f.base.get(j).copied().unwrap_or(0.0);
-                    amt.is_zero() || contributions_from_f64(t, b, f.ratio_err, amt, &mut cents).is_some()
-                }
-                Decided::Exact(_) => false,
-            };
-            if certified {
-                if !amt.is_zero() {
-                    for (pos, &c) in fcol.iter().zip(cents.iter()) {
-                        if let Some(o) = pos.and_then(|p| store.get_mut(at + p)) {
-                            *o = i128::from(c);
-                        }
-                    }
-                }
-            } else {
-                if exact.is_none() {
-                    exact = Some(split_pool_terms(s, pool, stage_no, qi, p, amount, recipients_all)?);
-                }
-                let (w, terms) = exact.as_ref().ok_or_else(|| bad_split(s))?;
-                let b = w.base.get(j).copied().unwrap_or_default();
-                let row_terms = terms.get(j * nf..(j + 1) * nf).unwrap_or(&[]);
-                let parts = contributions(row_terms, b, amt, &fcol, ncols).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
-                for (k, part) in parts.into_iter().enumerate() {
-                    let c = to_cents(part).ok_or_else(|| InputErrors::from(arith(s, pool, ArithError("contribution in cents"))))?;
-                    if let Some(o) = store.get_mut(at + k) {
-                        *o = c;
-                    }
-                }
-            }
-            let fl = floored.get(j).copied().unwrap_or(false);
-            let cp = capped.get(j).copied().unwrap_or(false);
-            while recipients_all.get(cursor).is_some_and(|&x| x != u) {
-                cursor += 1;
-            }
-            if let Some(t) = totals.get_mut(cursor) {
-                t.0 += amt;
-                t.1 |= fl;
-                t.2 |= cp;
-                let dst = tot_at + cursor * ncols;
-                for k in 0..ncols {
-                    let c = store.get(at + k).copied().unwrap_or(0);
-                    if let Some(o) = store.get_mut(dst + k) {
-                        *o += c;
-                    }
-                }
-            }
-            rows.push(AllocationRow {
-                unit: u,
-                from: p,
-                stage: stage_no,
-                kind: RowKind::Pool(pool_id.clone()),
-                amount: amt,
-                of: amount,
-                contrib_at: at,
-                adjust: adjust.get(j).copied(),
-                floored: fl,
-                capped: cp,
-            });
+    let nf = pool.factors.len();
+    let too_large = || {
+        InputErrors::one(
+            loc_pool(s, pool, ""),
+            "amounts too large: per-factor contributions are kept in cents as 64-bit integers, up to 92,233,720,368,547,758.07 per row",
+        )
+    };
+    let mut exact: Option<(PoolWorking, Vec<Decimal>)> = None;
+    let sp = match fast::split(s, pool, &pc.cols, amount, candidates, scratch) {
+        Some(f) => Decided::Fast(f),
+        None => {
+            let (w, terms) = split_pool_terms(s, pool, stage_no, qi, p, amount, candidates)?;
+            let d = Decided::Exact(PoolSplit::from_working(w.clone()));
+            exact = Some((w, terms));
+            d
         }
-        splits.push(sp.into_split(stage_no, qi, p, amount));
-    }
-    if !errs.is_empty() {
-        return Err(errs);
-    }
-    let total_rows = recipients_all
-        .iter()
-        .zip(totals)
-        .enumerate()
-        .map(|(i, (&u, (amount, floored, capped)))| AllocationRow {
+    };
+    let (recipients, amounts, adjust, floored, capped) = sp.parts();
+    let cents_per_unit = pc.cols.cents_per_unit();
+    // the pool's recipients are a subsequence of the candidates (same order)
+    let mut cursor = 0usize;
+    for (j, &u) in recipients.iter().enumerate() {
+        let amt = amounts.get(j).copied().unwrap_or_default();
+        let at = out.contrib.len();
+        out.contrib.resize(at + ncols, 0);
+        let mut cents = [0i64; MAX_TERMS];
+        let certified = match &sp {
+            Decided::Fast(f) => {
+                let k = scratch.units().get(j).copied().unwrap_or(0);
+                let t = scratch.terms().get(j * nf..(j + 1) * nf).unwrap_or(&[]);
+                let b = scratch.base().get(j).copied().unwrap_or(0.0);
+                k == 0
+                    || cents_per_unit
+                        .and_then(|c| k.checked_mul(c))
+                        .and_then(|c| contributions_from_f64(t, b, f.ratio_err, c, &mut cents))
+                        .is_some()
+            }
+            Decided::Exact(_) => false,
+        };
+        let row_contrib = out.contrib.get_mut(at..at + ncols).unwrap_or(&mut []);
+        if certified {
+            for (pos, &c) in pc.fcol.iter().zip(cents.iter()) {
+                if let Some(o) = pos.and_then(|p| row_contrib.get_mut(p)) {
+                    *o = c;
+                }
+            }
+        } else {
+            if exact.is_none() {
+                exact = Some(split_pool_terms(s, pool, stage_no, qi, p, amount, candidates)?);
+            }
+            let (w, terms) = exact.as_ref().ok_or_else(|| bad_split(s))?;
+            let b = w.base.get(j).copied().unwrap_or_default();
+            let row_terms = terms.get(j * nf..(j + 1) * nf).unwrap_or(&[]);
+            let parts = contributions(row_terms, b, amt, &pc.fcol, ncols).map_err(|e| InputErrors::from(arith(s, pool, e)))?;
+            for (o, part) in row_contrib.iter_mut().zip(parts) {
+                *o = to_cents(part).ok_or_else(too_large)?;
+            }
+        }
+        let fl = floored.get(j).copied().unwrap_or(false);
+        let cp = capped.get(j).copied().unwrap_or(false);
+        while candidates.get(cursor).is_some_and(|&x| x != u) {
+            cursor += 1;
+        }
+        if let Some(t) = totals.get_mut(cursor) {
+            t.0 += amt;
+            t.1 |= fl;
+            t.2 |= cp;
+            let dst = pc.tot_at + (lo + cursor) * ncols;
+            let (head, tail) = out.contrib.split_at_mut(at);
+            let (Some(total), Some(row)) = (head.get_mut(dst..dst + ncols), tail.get(..ncols)) else {
+                return Err(bad_split(s));
+            };
+            for (o, &c) in total.iter_mut().zip(row) {
+                *o = o.checked_add(c).ok_or_else(too_large)?;
+            }
+        }
+        out.rows.push(AllocationRow {
             unit: u,
             from: p,
             stage: stage_no,
-            kind: RowKind::Total,
-            of: distributable,
-            amount,
-            contrib_at: tot_at + i * ncols,
-            adjust: None,
-            floored,
-            capped,
-        })
-        .collect();
-    let reserve_row = (!reserve.is_zero()).then(|| {
-        let at = store.len();
-        store.resize(at + ncols, 0);
-        AllocationRow {
-            unit: p,
-            from: p,
-            stage: stage_no,
-            kind: RowKind::Reserve,
-            amount: reserve,
-            of: a_p,
+            kind: RowKind::Pool(pc.id.clone()),
+            amount: amt,
+            of: amount,
             contrib_at: at,
-            adjust: None,
-            floored: false,
-            capped: false,
-        }
-    });
-    Ok(UnitOut {
-        total_rows,
-        reserve_row,
-        splits,
-    })
+            adjust: adjust.get(j).copied(),
+            floored: fl,
+            capped: cp,
+        });
+    }
+    out.splits.push(sp.into_split(stage_no, qi, p, amount));
+    Ok(())
 }
 
 /// Recipients, amounts, adjustment coefficients, floored and capped flags of a split.
@@ -608,21 +677,21 @@ impl Decided {
     }
 }
 
-/// A multiple of 0.01 as a whole number of cents (`None` if it is not one).
-fn to_cents(d: Decimal) -> Option<i128> {
+/// A multiple of 0.01 as a whole number of cents (`None` if it is not one, or beyond the
+/// ±9.2 × 10¹⁸ cents a 64-bit integer holds — 92 quadrillion yuan).
+fn to_cents(d: Decimal) -> Option<i64> {
     let d = if d.scale() > 2 { d.normalize() } else { d };
     let scale = d.scale();
     if scale > 2 {
         return None;
     }
-    d.mantissa().checked_mul(10i128.pow(2 - scale))
+    i64::try_from(d.mantissa().checked_mul(10i128.pow(2 - scale))?).ok()
 }
 
 /// `c` cents as a decimal (saturating at `Decimal`'s range, which sums of amounts that fit
 /// cannot reach).
-fn from_cents(c: i128) -> Decimal {
-    let max = money::MAX_MANTISSA;
-    Decimal::from_i128_with_scale(c.clamp(-max, max), 2)
+fn from_cents(c: i64) -> Decimal {
+    Decimal::new(c, 2)
 }
 
 /// Splits the amount among factor columns in proportion to the terms `w_k s_ik` of
@@ -719,13 +788,33 @@ fn contributions_f64_inner(terms: &[Decimal], b: Decimal, amount: Decimal, floor
             (dec_f64(*ws) / bf, RatioKind::Approx)
         };
     }
-    cents_certified(amount, ratios.get(..terms.len())?, 1e-13, floors)
+    cents_certified(amount_cents(amount)?, ratios.get(..terms.len())?, 1e-13, floors)
 }
 
-/// The contribution parts in cents from `f64` terms `w_k s_ik` and base share `b_i` whose
-/// ratios are known within the relative error `ratio_err` (see [`fast`]): the same parts as
-/// [`contributions_exact`] on the exact terms when the decision is certain, else `None`.
-fn contributions_from_f64(terms: &[f64], b: f64, ratio_err: f64, amount: Decimal, floors: &mut [i64; MAX_TERMS]) -> Option<()> {
+/// A positive amount that is a whole number of cents, in cents (`None` otherwise).
+fn amount_cents(amount: Decimal) -> Option<i64> {
+    if amount <= Decimal::ZERO {
+        return None;
+    }
+    let scale = amount.scale();
+    let m = amount.mantissa();
+    let cents: i128 = if scale <= 2 {
+        m.checked_mul(10i128.pow(2 - scale))?
+    } else {
+        let d = 10i128.checked_pow(scale - 2)?;
+        if m % d != 0 {
+            return None;
+        }
+        m / d
+    };
+    i64::try_from(cents).ok()
+}
+
+/// The contribution parts in cents of an amount of `cents` cents from `f64` terms `w_k s_ik`
+/// and base share `b_i` whose ratios are known within the relative error `ratio_err` (see
+/// [`fast`]): the same parts as [`contributions_exact`] on the exact terms when the decision
+/// is certain, else `None`.
+fn contributions_from_f64(terms: &[f64], b: f64, ratio_err: f64, cents: i64, floors: &mut [i64; MAX_TERMS]) -> Option<()> {
     if b.is_nan() || b <= 0.0 || terms.len() > MAX_TERMS {
         return None;
     }
@@ -741,7 +830,7 @@ fn contributions_from_f64(terms: &[f64], b: f64, ratio_err: f64, amount: Decimal
             (t / b, RatioKind::Approx)
         };
     }
-    cents_certified(amount, ratios.get(..terms.len())?, ratio_err + 4.0 * f64::EPSILON, floors)
+    cents_certified(cents, ratios.get(..terms.len())?, ratio_err + 4.0 * f64::EPSILON, floors)
 }
 
 /// Most factors in a pool whose contributions the `f64` path decides (more go to the
@@ -759,26 +848,12 @@ enum RatioKind {
     Whole,
 }
 
-/// Splits `amount` into cents by the ratios (largest remainder, ties by position) when every
-/// floor and the choice of the remainders that get a cent are certain given that each quota
-/// `A r_k` (`A` = amount in cents) is within `A × rel` of the exact one; else `None`.
-fn cents_certified(amount: Decimal, ratios: &[(f64, RatioKind)], rel: f64, floors: &mut [i64; MAX_TERMS]) -> Option<()> {
-    if amount <= Decimal::ZERO || ratios.len() > MAX_TERMS {
-        return None;
-    }
-    // amount in cents, an integer below 2^53 (so exact in f64)
-    let scale = amount.scale();
-    let m = amount.mantissa();
-    let cents: i128 = if scale <= 2 {
-        m.checked_mul(10i128.pow(2 - scale))?
-    } else {
-        let d = 10i128.checked_pow(scale - 2)?;
-        if m % d != 0 {
-            return None;
-        }
-        m / d
-    };
-    if !(1..(1i128 << 53)).contains(&cents) {
+/// Splits `cents` (the amount `A` in cents) by the ratios (largest remainder, ties by position)
+/// when every floor and the choice of the remainders that get a cent are certain given that
+/// each quota `A r_k` is within `A × rel` of the exact one; else `None`.
+fn cents_certified(cents: i64, ratios: &[(f64, RatioKind)], rel: f64, floors: &mut [i64; MAX_TERMS]) -> Option<()> {
+    // an amount in cents below 2^53 is exact in f64
+    if !(1..(1i64 << 53)).contains(&cents) || ratios.len() > MAX_TERMS {
         return None;
     }
     let a = cents as f64;
@@ -786,11 +861,11 @@ fn cents_certified(amount: Decimal, ratios: &[(f64, RatioKind)], rel: f64, floor
     let n = ratios.len();
     let mut rems = [0f64; MAX_TERMS];
     let mut margins = [0f64; MAX_TERMS];
-    let mut floor_sum: i128 = 0;
+    let mut floor_sum: i64 = 0;
     for (k, &(r, kind)) in ratios.iter().enumerate() {
         let (fl, rem, mk) = match kind {
             RatioKind::Zero => (0i64, 0.0, 0.0),
-            RatioKind::Whole => (cents as i64, 0.0, 0.0),
+            RatioKind::Whole => (cents, 0.0, 0.0),
             RatioKind::Approx => {
                 let q = a * r;
                 if !(q >= 0.0 && q <= a) {
@@ -808,10 +883,10 @@ fn cents_certified(amount: Decimal, ratios: &[(f64, RatioKind)], rel: f64, floor
         *floors.get_mut(k)? = fl;
         *rems.get_mut(k)? = rem;
         *margins.get_mut(k)? = mk;
-        floor_sum += i128::from(fl);
+        floor_sum += fl;
     }
     let left = cents - floor_sum;
-    if left < 0 || left > n as i128 {
+    if left < 0 || left > n as i64 {
         return None;
     }
     let left = left as usize;
