@@ -115,6 +115,35 @@ fn largest_remainder_by(
     Ok(floors)
 }
 
+/// Largest remainder on exact rational quotas: `total` whole units split in proportion to the
+/// non-negative integer `weights` `m_q`, quota `total × m_q / M` with `M = Σ m_q`. Every quota
+/// is rounded down; the units left go one each to the largest remainders
+/// `(total × m_q) mod M` (all over the same `M`, so compared exactly), ties by position. The
+/// parts sum to `total`. `None` when `M = 0`, a weight is negative or a product overflows.
+pub(crate) fn largest_remainder_weights(total: i64, weights: &[i128]) -> Option<Vec<i64>> {
+    let m: i128 = weights
+        .iter()
+        .try_fold(0i128, |acc, &w| if w < 0 { None } else { acc.checked_add(w) })?;
+    if m == 0 || total < 0 {
+        return None;
+    }
+    let mut parts = Vec::with_capacity(weights.len());
+    let mut rems = Vec::with_capacity(weights.len());
+    for &w in weights {
+        let num = i128::from(total).checked_mul(w)?;
+        parts.push(i64::try_from(num / m).ok()?);
+        rems.push(num % m);
+    }
+    let left = total.checked_sub(parts.iter().sum::<i64>())?;
+    let left = usize::try_from(left).ok().filter(|&k| k <= weights.len())?;
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| rems.get(b).cmp(&rems.get(a)).then(a.cmp(&b)));
+    for &i in order.get(..left)? {
+        *parts.get_mut(i)? += 1;
+    }
+    Some(parts)
+}
+
 /// `10¹⁸`, the scale of remainders.
 const REM_SCALE: i128 = 1_000_000_000_000_000_000;
 
@@ -480,6 +509,33 @@ mod tests {
         // a unit that is not a power of ten goes the general way
         let out = largest_remainder_indexed(dec!(100), &[dec!(30), dec!(30), dec!(40)], dec!(50)).unwrap();
         assert_eq!(out, vec![dec!(50), dec!(0), dec!(50)]);
+    }
+
+    #[test]
+    fn largest_remainder_on_integer_weights_is_exact() {
+        // 100 units by 1:1:1 — remainders tie at 1/3, the first two positions win
+        assert_eq!(largest_remainder_weights(100, &[1, 1, 1]), Some(vec![34, 33, 33]));
+        // 0.7 / 0.3 of 7 units: 4.9 and 2.1
+        assert_eq!(largest_remainder_weights(7, &[7, 3]), Some(vec![5, 2]));
+        // weights that do not sum to a power of ten: 10 × 2/7 = 2.857…, 10 × 5/7 = 7.142…
+        assert_eq!(largest_remainder_weights(10, &[2, 5]), Some(vec![3, 7]));
+        assert_eq!(largest_remainder_weights(10, &[0, 0]), None);
+        assert_eq!(largest_remainder_weights(10, &[-1, 2]), None);
+        // the same as the Decimal method wherever the Decimal quotas are exact
+        for (total, w) in [(12_345i64, vec![5i128, 3, 2]), (999, vec![25, 25, 50]), (1, vec![1, 1])] {
+            let m: i128 = w.iter().sum();
+            let quotas: Vec<Decimal> = w
+                .iter()
+                .map(|&x| Decimal::from(total) * Decimal::from(x) / Decimal::from(m))
+                .collect();
+            let dec = largest_remainder_indexed(Decimal::from(total), &quotas, Decimal::ONE).unwrap();
+            let int: Vec<Decimal> = largest_remainder_weights(total, &w)
+                .unwrap()
+                .into_iter()
+                .map(Decimal::from)
+                .collect();
+            assert_eq!(dec, int, "{total} by {w:?}");
+        }
     }
 
     #[test]

@@ -265,8 +265,9 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
     let mut work = StageWork::default();
     let mut received: Vec<Vec<Option<Decimal>>> = Vec::with_capacity(s.stages.len());
     let mut errs = InputErrors::default();
-    let mut holding: Vec<Option<Decimal>> = vec![None; n];
-    if let Some(slot) = holding.get_mut(h.root()) {
+    // what each unit holds before the first stage: the root holds the total
+    let mut start: Vec<Option<Decimal>> = vec![None; n];
+    if let Some(slot) = start.get_mut(h.root()) {
         *slot = s.stages.first().and_then(|st| st.total);
     }
     for (si, st) in s.stages.iter().enumerate() {
@@ -276,11 +277,10 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
             stage_no: si + 1,
             cols: &factor_columns,
         };
-        match run_stage(&ctx, &holding, &mut out, &mut work) {
-            Ok(got) => {
-                received.push(got.clone());
-                holding = got;
-            }
+        // a stage splits what the units received in the stage before
+        let holding = received.last().unwrap_or(&start);
+        match run_stage(&ctx, holding, &mut out, &mut work) {
+            Ok(got) => received.push(got),
             Err(e) => {
                 errs.extend(e);
                 break;
@@ -317,6 +317,8 @@ struct Out {
 /// Working vectors of a stage, reused from stage to stage.
 #[derive(Default)]
 struct StageWork {
+    /// The units holding an amount, in id order.
+    allocators: Vec<usize>,
     /// Every allocating unit's recipients (units at the stage's level), one after another.
     rec: Vec<usize>,
     /// Where each allocating unit's recipients start in `rec` (one more entry at the end).
@@ -326,10 +328,36 @@ struct StageWork {
     /// Per allocating unit, its pool amounts (`pools` each).
     pool_amounts: Vec<Decimal>,
     /// Per recipient in `rec`: its stage total so far, floored, capped.
-    totals: Vec<(Decimal, bool, bool)>,
+    totals: Vec<Total>,
     stack: Vec<usize>,
     desc: Vec<usize>,
     scratch: fast::Scratch,
+}
+
+/// A recipient's stage total as its pool rows come: whole rounding units from the certified
+/// splits, and a decimal for the amounts the `Decimal` path decided.
+#[derive(Clone, Copy, Default)]
+struct Total {
+    units: i64,
+    rest: Decimal,
+    floored: bool,
+    capped: bool,
+}
+
+impl Total {
+    /// `units × rounding + rest` (`None` when out of range).
+    fn amount(&self, unit: Option<money::UnitPow10>) -> Option<Decimal> {
+        let whole = match unit {
+            Some(u) => u.amount_i64(self.units)?,
+            None if self.units == 0 => Decimal::ZERO,
+            None => return None,
+        };
+        if self.rest.is_zero() {
+            Some(whole)
+        } else {
+            whole.checked_add(self.rest)
+        }
+    }
 }
 
 /// What an allocating unit does with the amount `A_P` it holds.
@@ -360,10 +388,9 @@ fn run_stage(
     let nq = st.pools.len();
     let mut errs = InputErrors::default();
     let stage_loc = || Location::at(&s.toml_file, st.line, st.key.clone());
-    let mut allocators: Vec<usize> = (0..n).filter(|&i| holding.get(i).copied().flatten().is_some()).collect();
-    allocators.sort_unstable_by_key(|&p| h.id_rank(p));
     let level = h.level_index(&st.level);
     let StageWork {
+        allocators,
         rec,
         rec_start,
         plans,
@@ -373,12 +400,16 @@ fn run_stage(
         desc,
         scratch,
     } = work;
+    allocators.clear();
+    allocators.extend((0..n).filter(|&i| holding.get(i).copied().flatten().is_some()));
+    allocators.sort_unstable_by_key(|&p| h.id_rank(p));
     rec.clear();
     rec_start.clear();
     plans.clear();
     pool_amounts.clear();
+    out.splits.reserve(allocators.len() * nq);
     let mut stage_in = Decimal::ZERO;
-    for &p in &allocators {
+    for &p in allocators.iter() {
         let a_p = holding.get(p).copied().flatten().unwrap_or_default();
         stage_in = stage_in.checked_add(a_p).unwrap_or(stage_in);
         rec_start.push(rec.len());
@@ -413,7 +444,7 @@ fn run_stage(
     let tot_at = out.contrib.len();
     out.contrib.resize(tot_at + rec.len() * ncols, 0);
     totals.clear();
-    totals.resize(rec.len(), (Decimal::ZERO, false, false));
+    totals.resize(rec.len(), Total::default());
     for (qi, pool) in st.pools.iter().enumerate() {
         let pool_ctx = PoolCtx {
             stage: ctx,
@@ -442,13 +473,18 @@ fn run_stage(
     }
     let mut got: Vec<Option<Decimal>> = vec![None; n];
     let mut stage_out = Decimal::ZERO;
+    let unit = money::UnitPow10::of(s.rounding);
     for (ai, (&p, plan)) in allocators.iter().zip(plans.iter()).enumerate() {
         let Plan::Split { distributable, .. } = *plan else { continue };
         let (lo, hi) = (rec_start.get(ai).copied().unwrap_or(0), rec_start.get(ai + 1).copied().unwrap_or(0));
         for pos in lo..hi {
-            let (Some(&u), Some(&(amount, floored, capped))) = (rec.get(pos), totals.get(pos)) else {
+            let (Some(&u), Some(t)) = (rec.get(pos), totals.get(pos)) else {
                 continue;
             };
+            let (floored, capped) = (t.floored, t.capped);
+            let amount = t
+                .amount(unit)
+                .ok_or_else(|| InputErrors::one(stage_loc(), "a recipient's stage total is too large for exact decimal arithmetic"))?;
             if let Some(g) = got.get_mut(u) {
                 *g = Some(amount);
             }
@@ -502,6 +538,9 @@ fn run_stage(
 /// rounded together by largest remainder (ties by pool order) so that they sum to `D_P`.
 fn pool_split_amounts(s: &Scenario, st: &Stage, a_p: Decimal) -> Result<(Decimal, Vec<Decimal>), ArithError> {
     let distributable = money::floor_to_multiple(money::mul(a_p, Decimal::ONE - st.reserve)?, s.rounding)?;
+    if let Some(amounts) = pool_split_amounts_exact(s, st, distributable) {
+        return Ok((distributable, amounts));
+    }
     // σ normalised by Σσ (= 1 within 1e-9, checked on load) so the quotas sum to D_P
     let sigma: Decimal = st.pools.iter().map(|q| q.share).sum();
     let quotas: Vec<Decimal> = st
@@ -515,6 +554,29 @@ fn pool_split_amounts(s: &Scenario, st: &Stage, a_p: Decimal) -> Result<(Decimal
         })
         .collect();
     Ok((distributable, money::largest_remainder_indexed(distributable, &quotas, s.rounding)?))
+}
+
+/// The pool amounts in integers, the exact rational method: with the shares written over a
+/// common scale as integers `m_q` and `D_P` as `d` rounding units, the quotas are
+/// `d m_q / Σ m` and their remainders are compared exactly ([`money::largest_remainder_weights`]).
+/// `None` (the `Decimal` method decides) when the rounding is not a power of ten or the numbers
+/// do not fit 64 and 128 bits.
+fn pool_split_amounts_exact(s: &Scenario, st: &Stage, distributable: Decimal) -> Option<Vec<Decimal>> {
+    let unit = money::UnitPow10::of(s.rounding)?;
+    let (d, rem) = unit.split(distributable)?;
+    if rem != 0 {
+        return None;
+    }
+    let scale = st.pools.iter().map(|q| q.share.scale()).max()?;
+    let weights = st
+        .pools
+        .iter()
+        .map(|q| q.share.mantissa().checked_mul(10i128.checked_pow(scale - q.share.scale())?))
+        .collect::<Option<Vec<i128>>>()?;
+    money::largest_remainder_weights(i64::try_from(d).ok()?, &weights)?
+        .into_iter()
+        .map(|k| unit.amount_i64(k))
+        .collect()
 }
 
 /// What every allocating unit's split of one pool shares.
@@ -541,7 +603,7 @@ fn split_pool_rows(
     amount: Decimal,
     candidates: &[usize],
     lo: usize,
-    totals: &mut [(Decimal, bool, bool)],
+    totals: &mut [Total],
     out: &mut Out,
     scratch: &mut fast::Scratch,
 ) -> Result<(), InputErrors> {
@@ -612,9 +674,12 @@ fn split_pool_rows(
             cursor += 1;
         }
         if let Some(t) = totals.get_mut(cursor) {
-            t.0 += amt;
-            t.1 |= fl;
-            t.2 |= cp;
+            match &sp {
+                Decided::Fast(_) => t.units += scratch.units().get(j).copied().unwrap_or(0),
+                Decided::Exact(_) => t.rest += amt,
+            }
+            t.floored |= fl;
+            t.capped |= cp;
             let dst = pc.tot_at + (lo + cursor) * ncols;
             let (head, tail) = out.contrib.split_at_mut(at);
             let (Some(total), Some(row)) = (head.get_mut(dst..dst + ncols), tail.get(..ncols)) else {
