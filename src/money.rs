@@ -121,27 +121,54 @@ fn largest_remainder_by(
 /// `(total × m_q) mod M` (all over the same `M`, so compared exactly), ties by position. The
 /// parts sum to `total`. `None` when `M = 0`, a weight is negative or a product overflows.
 pub(crate) fn largest_remainder_weights(total: i64, weights: &[i128]) -> Option<Vec<i64>> {
+    let (mut parts, mut rems) = (Vec::with_capacity(weights.len()), Vec::with_capacity(weights.len()));
+    largest_remainder_weights_into(total, weights, &mut parts, &mut rems)?;
+    Some(parts)
+}
+
+/// [`largest_remainder_weights`] into reused vectors: the parts go to `parts` (cleared
+/// first); `rems` is working space.
+pub(crate) fn largest_remainder_weights_into(total: i64, weights: &[i128], parts: &mut Vec<i64>, rems: &mut Vec<i128>) -> Option<()> {
     let m: i128 = weights
         .iter()
         .try_fold(0i128, |acc, &w| if w < 0 { None } else { acc.checked_add(w) })?;
     if m == 0 || total < 0 {
         return None;
     }
-    let mut parts = Vec::with_capacity(weights.len());
-    let mut rems = Vec::with_capacity(weights.len());
+    parts.clear();
+    rems.clear();
+    let mut floors = 0i64;
     for &w in weights {
         let num = i128::from(total).checked_mul(w)?;
-        parts.push(i64::try_from(num / m).ok()?);
+        let part = i64::try_from(num / m).ok()?;
+        floors = floors.checked_add(part)?;
+        parts.push(part);
         rems.push(num % m);
     }
-    let left = total.checked_sub(parts.iter().sum::<i64>())?;
-    let left = usize::try_from(left).ok().filter(|&k| k <= weights.len())?;
-    let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| rems.get(b).cmp(&rems.get(a)).then(a.cmp(&b)));
-    for &i in order.get(..left)? {
-        *parts.get_mut(i)? += 1;
+    let left = usize::try_from(total.checked_sub(floors)?).ok().filter(|&k| k <= weights.len())?;
+    if weights.len() <= 32 {
+        // a few pools: take the largest remainder not yet taken, `left` times (the first of
+        // equal ones, so ties go by position); a taken remainder is marked −1
+        for _ in 0..left {
+            let mut best: Option<usize> = None;
+            let mut best_rem = -1i128;
+            for (i, &r) in rems.iter().enumerate() {
+                if r > best_rem {
+                    (best, best_rem) = (Some(i), r);
+                }
+            }
+            let i = best?;
+            *parts.get_mut(i)? += 1;
+            *rems.get_mut(i)? = -1;
+        }
+    } else {
+        let mut order: Vec<usize> = (0..weights.len()).collect();
+        order.sort_by(|&a, &b| rems.get(b).cmp(&rems.get(a)).then(a.cmp(&b)));
+        for &i in order.get(..left)? {
+            *parts.get_mut(i)? += 1;
+        }
     }
-    Some(parts)
+    Some(())
 }
 
 /// `10¹⁸`, the scale of remainders.
@@ -215,7 +242,11 @@ impl Pow10Unit {
         let m = q.mantissa();
         // q / unit = m / 10^p
         let p = q.scale() as i32 + self.e;
-        if !(0..=28).contains(&p) {
+        if p < 0 {
+            // q / unit = m × 10^|p|, a whole number of units
+            return Some((m.checked_mul(10i128.checked_pow(p.unsigned_abs())?)?, 0));
+        }
+        if p > 28 {
             return None;
         }
         let d = 10i128.checked_pow(p as u32)?;
@@ -536,6 +567,36 @@ mod tests {
                 .collect();
             assert_eq!(dec, int, "{total} by {w:?}");
         }
+    }
+
+    /// An amount of scale 0 split in units of 0.01 or 0.001 is a whole number of units (it
+    /// used to be left to the `Decimal` path).
+    #[test]
+    fn whole_amounts_split_into_units_smaller_than_one() {
+        let cent = UnitPow10::of(dec!(0.01)).unwrap();
+        assert_eq!(cent.split(dec!(3000000000)), Some((300_000_000_000, 0)));
+        assert_eq!(cent.split(dec!(12.5)), Some((1250, 0)));
+        assert_eq!(cent.split(dec!(12.345)), Some((1234, 500_000_000_000_000_000)));
+        let mill = UnitPow10::of(dec!(0.001)).unwrap();
+        assert_eq!(mill.split(dec!(7)), Some((7000, 0)));
+        // beyond 128 bits: not split
+        assert_eq!(UnitPow10::of(Decimal::new(1, 28)).unwrap().split(Decimal::MAX), None);
+    }
+
+    /// Many weights take the sorting branch; both branches agree with a plain reference.
+    #[test]
+    fn largest_remainder_on_many_weights() {
+        let w: Vec<i128> = (1..=50).map(|k| (k * 37 % 11 + 1) as i128).collect();
+        let parts = largest_remainder_weights(1001, &w).unwrap();
+        assert_eq!(parts.iter().sum::<i64>(), 1001);
+        let m: i128 = w.iter().sum();
+        for (k, &p) in parts.iter().enumerate() {
+            let exact = 1001 * w[k];
+            assert!(i128::from(p) * m <= exact + m && i128::from(p) * m >= exact - m);
+        }
+        // equal weights: the first positions take the units left
+        assert_eq!(largest_remainder_weights(52, &[1; 50]).unwrap()[..3], [2, 2, 1]);
+        assert_eq!(largest_remainder_weights(5, &[1; 4]).unwrap(), vec![2, 1, 1, 1]);
     }
 
     #[test]

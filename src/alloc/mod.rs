@@ -408,6 +408,7 @@ fn run_stage(
     plans.clear();
     pool_amounts.clear();
     out.splits.reserve(allocators.len() * nq);
+    let mut pool_shares = PoolShares::new(s, st);
     let mut stage_in = Decimal::ZERO;
     for &p in allocators.iter() {
         let a_p = holding.get(p).copied().flatten().unwrap_or_default();
@@ -420,14 +421,11 @@ fn run_stage(
         let plan = if rec.len() == rec_start.last().copied().unwrap_or(0) {
             Plan::Retain(a_p)
         } else {
-            match pool_split_amounts(s, st, a_p) {
-                Ok((distributable, amounts)) => {
-                    pool_amounts.extend_from_slice(&amounts);
-                    Plan::Split {
-                        distributable,
-                        reserve: a_p - distributable,
-                    }
-                }
+            match pool_shares.split(s, st, a_p, pool_amounts) {
+                Ok(distributable) => Plan::Split {
+                    distributable,
+                    reserve: a_p - distributable,
+                },
                 Err(e) => {
                     errs.push(stage_loc(), e.to_string());
                     Plan::Failed
@@ -534,49 +532,76 @@ fn run_stage(
     Ok(got)
 }
 
-/// `D_P = ⌊A_P (1 − reserve)⌋` to a multiple of `rounding`, and the pool amounts `D_P σ_q / Σσ`
-/// rounded together by largest remainder (ties by pool order) so that they sum to `D_P`.
-fn pool_split_amounts(s: &Scenario, st: &Stage, a_p: Decimal) -> Result<(Decimal, Vec<Decimal>), ArithError> {
-    let distributable = money::floor_to_multiple(money::mul(a_p, Decimal::ONE - st.reserve)?, s.rounding)?;
-    if let Some(amounts) = pool_split_amounts_exact(s, st, distributable) {
-        return Ok((distributable, amounts));
-    }
-    // σ normalised by Σσ (= 1 within 1e-9, checked on load) so the quotas sum to D_P
-    let sigma: Decimal = st.pools.iter().map(|q| q.share).sum();
-    let quotas: Vec<Decimal> = st
-        .pools
-        .iter()
-        .map(|q| {
-            distributable
-                .checked_mul(q.share)
-                .and_then(|x| x.checked_div(sigma))
-                .unwrap_or_default()
-        })
-        .collect();
-    Ok((distributable, money::largest_remainder_indexed(distributable, &quotas, s.rounding)?))
+/// How a stage turns an allocating unit's amount `A_P` into its distributable amount and pool
+/// amounts (SPEC §3 step 1), prepared once per stage: the rounding unit as a power of ten and
+/// the pool shares `σ_q` as integers `m_q` over a common scale.
+struct PoolShares {
+    unit: Option<money::UnitPow10>,
+    /// `1 − reserve`.
+    keep: Decimal,
+    /// `m_q = σ_q × 10^scale` (`None` when they do not fit 128 bits).
+    weights: Option<Vec<i128>>,
+    parts: Vec<i64>,
+    rems: Vec<i128>,
 }
 
-/// The pool amounts in integers, the exact rational method: with the shares written over a
-/// common scale as integers `m_q` and `D_P` as `d` rounding units, the quotas are
-/// `d m_q / Σ m` and their remainders are compared exactly ([`money::largest_remainder_weights`]).
-/// `None` (the `Decimal` method decides) when the rounding is not a power of ten or the numbers
-/// do not fit 64 and 128 bits.
-fn pool_split_amounts_exact(s: &Scenario, st: &Stage, distributable: Decimal) -> Option<Vec<Decimal>> {
-    let unit = money::UnitPow10::of(s.rounding)?;
-    let (d, rem) = unit.split(distributable)?;
-    if rem != 0 {
-        return None;
+impl PoolShares {
+    fn new(s: &Scenario, st: &Stage) -> PoolShares {
+        let scale = st.pools.iter().map(|q| q.share.scale()).max().unwrap_or(0);
+        let weights = st
+            .pools
+            .iter()
+            .map(|q| q.share.mantissa().checked_mul(10i128.checked_pow(scale - q.share.scale())?))
+            .collect::<Option<Vec<i128>>>();
+        PoolShares {
+            unit: money::UnitPow10::of(s.rounding),
+            keep: Decimal::ONE - st.reserve,
+            weights,
+            parts: Vec::with_capacity(st.pools.len()),
+            rems: Vec::with_capacity(st.pools.len()),
+        }
     }
-    let scale = st.pools.iter().map(|q| q.share.scale()).max()?;
-    let weights = st
-        .pools
-        .iter()
-        .map(|q| q.share.mantissa().checked_mul(10i128.checked_pow(scale - q.share.scale())?))
-        .collect::<Option<Vec<i128>>>()?;
-    money::largest_remainder_weights(i64::try_from(d).ok()?, &weights)?
-        .into_iter()
-        .map(|k| unit.amount_i64(k))
-        .collect()
+
+    /// `D_P = ⌊A_P (1 − reserve)⌋` to a multiple of `rounding`, returned, and the pool amounts
+    /// `D_P σ_q / Σσ` rounded together by largest remainder (ties by pool order) so that they
+    /// sum to `D_P`, appended to `out`.
+    ///
+    /// With a power-of-ten rounding unit this is integer work, the exact rational method: `D_P`
+    /// as `d` whole units, quotas `d m_q / Σ m` with remainders compared exactly
+    /// ([`money::largest_remainder_weights_into`]). Otherwise, or when the numbers do not fit
+    /// 64 and 128 bits, `Decimal` arithmetic decides.
+    fn split(&mut self, s: &Scenario, st: &Stage, a_p: Decimal, out: &mut Vec<Decimal>) -> Result<Decimal, ArithError> {
+        let kept = if st.reserve.is_zero() { a_p } else { money::mul(a_p, self.keep)? };
+        if let (Some(unit), Some(weights)) = (self.unit, self.weights.as_deref()) {
+            let d = unit.split(kept).and_then(|(d, _)| i64::try_from(d).ok());
+            if let Some(d) = d.filter(|&d| d >= 0) {
+                if let Some(distributable) = unit.amount_i64(d) {
+                    let at = out.len();
+                    let whole = money::largest_remainder_weights_into(d, weights, &mut self.parts, &mut self.rems)
+                        .and_then(|()| self.parts.iter().try_for_each(|&k| unit.amount_i64(k).map(|x| out.push(x))));
+                    if whole.is_some() {
+                        return Ok(distributable);
+                    }
+                    out.truncate(at);
+                }
+            }
+        }
+        let distributable = money::floor_to_multiple(kept, s.rounding)?;
+        // σ normalised by Σσ (= 1 within 1e-9, checked on load) so the quotas sum to D_P
+        let sigma: Decimal = st.pools.iter().map(|q| q.share).sum();
+        let quotas: Vec<Decimal> = st
+            .pools
+            .iter()
+            .map(|q| {
+                distributable
+                    .checked_mul(q.share)
+                    .and_then(|x| x.checked_div(sigma))
+                    .unwrap_or_default()
+            })
+            .collect();
+        out.extend(money::largest_remainder_indexed(distributable, &quotas, s.rounding)?);
+        Ok(distributable)
+    }
 }
 
 /// What every allocating unit's split of one pool shares.
@@ -880,22 +905,43 @@ fn amount_cents(amount: Decimal) -> Option<i64> {
 /// [`fast`]): the same parts as [`contributions_exact`] on the exact terms when the decision
 /// is certain, else `None`.
 fn contributions_from_f64(terms: &[f64], b: f64, ratio_err: f64, cents: i64, floors: &mut [i64; MAX_TERMS]) -> Option<()> {
-    if b.is_nan() || b <= 0.0 || terms.len() > MAX_TERMS {
+    let n = terms.len();
+    if b.is_nan() || b <= 0.0 || n > MAX_TERMS || !(1..(1i64 << 53)).contains(&cents) {
         return None;
     }
-    let nonzero = terms.iter().filter(|t| **t != 0.0).count();
-    let mut ratios = [(0f64, RatioKind::Approx); MAX_TERMS];
-    for (r, &t) in ratios.iter_mut().zip(terms) {
-        // the terms are non-negative and exactly zero only when the exact term is
-        *r = if t == 0.0 {
-            (0.0, RatioKind::Zero)
-        } else if nonzero == 1 {
-            (1.0, RatioKind::Whole)
-        } else {
-            (t / b, RatioKind::Approx)
-        };
+    // the terms are non-negative and exactly zero only when the exact term is; a single
+    // non-zero term is exactly the whole of `b_i`
+    let mut nonzero = terms.iter().enumerate().filter(|(_, &t)| t != 0.0);
+    if let (Some((only, _)), None) = (nonzero.next(), nonzero.next()) {
+        for (k, f) in floors.iter_mut().enumerate().take(n) {
+            *f = if k == only { cents } else { 0 };
+        }
+        return Some(());
     }
-    cents_certified(cents, ratios.get(..terms.len())?, ratio_err + 4.0 * f64::EPSILON, floors)
+    let a = cents as f64;
+    let margin = a * (ratio_err + 4.0 * f64::EPSILON);
+    // remainder and margin of each term (exact zeros: remainder 0, margin 0)
+    let mut rm = [(0f64, 0f64); MAX_TERMS];
+    let mut floor_sum = 0i64;
+    for ((&t, f), x) in terms.iter().zip(floors.iter_mut()).zip(rm.iter_mut()) {
+        if t == 0.0 {
+            (*f, *x) = (0, (0.0, 0.0));
+            continue;
+        }
+        let q = a * (t / b);
+        if !(q >= 0.0 && q <= a) {
+            return None;
+        }
+        // q ≥ 0 and below 2^53: truncation is the floor
+        let fl = q as i64;
+        let rem = q - fl as f64;
+        if rem <= margin || rem >= 1.0 - margin {
+            return None;
+        }
+        (*f, *x) = (fl, (rem, margin));
+        floor_sum += fl;
+    }
+    give_left_cents(cents - floor_sum, rm.get(..n)?, floors)
 }
 
 /// Most factors in a pool whose contributions the `f64` path decides (more go to the
@@ -923,11 +969,9 @@ fn cents_certified(cents: i64, ratios: &[(f64, RatioKind)], rel: f64, floors: &m
     }
     let a = cents as f64;
     let margin = a * rel;
-    let n = ratios.len();
-    let mut rems = [0f64; MAX_TERMS];
-    let mut margins = [0f64; MAX_TERMS];
+    let mut rm = [(0f64, 0f64); MAX_TERMS];
     let mut floor_sum: i64 = 0;
-    for (k, &(r, kind)) in ratios.iter().enumerate() {
+    for ((&(r, kind), f), x) in ratios.iter().zip(floors.iter_mut()).zip(rm.iter_mut()) {
         let (fl, rem, mk) = match kind {
             RatioKind::Zero => (0i64, 0.0, 0.0),
             RatioKind::Whole => (cents, 0.0, 0.0),
@@ -945,12 +989,17 @@ fn cents_certified(cents: i64, ratios: &[(f64, RatioKind)], rel: f64, floors: &m
                 (fl, rem, margin)
             }
         };
-        *floors.get_mut(k)? = fl;
-        *rems.get_mut(k)? = rem;
-        *margins.get_mut(k)? = mk;
+        (*f, *x) = (fl, (rem, mk));
         floor_sum += fl;
     }
-    let left = cents - floor_sum;
+    give_left_cents(cents - floor_sum, rm.get(..ratios.len())?, floors)
+}
+
+/// Hands the `left` cents over the floors one each to the largest remainders (ties by
+/// position), given each term's remainder and its margin of error `(r_k, m_k)`; `None` when
+/// the choice is not certain: a chosen remainder less than its margin above an unchosen one.
+fn give_left_cents(left: i64, rm: &[(f64, f64)], floors: &mut [i64; MAX_TERMS]) -> Option<()> {
+    let n = rm.len();
     if left < 0 || left > n as i64 {
         return None;
     }
@@ -959,10 +1008,10 @@ fn cents_certified(cents: i64, ratios: &[(f64, RatioKind)], rel: f64, floors: &m
         return Some(());
     }
     // the `left` largest remainders get a cent (ties by position): a handful of terms, so an
-    // insertion sort of (remainder, position) beats a general sort
+    // insertion sort of (remainder, position), stable, beats both a general sort and counting
+    // ranks (whose comparisons of random remainders mispredict)
     let mut order = [(0f64, 0usize); MAX_TERMS];
-    for k in 0..n {
-        let r = rems.get(k).copied().unwrap_or(0.0);
+    for (k, &(r, _)) in rm.iter().enumerate() {
         let mut j = k;
         while j > 0 {
             let Some(&prev) = order.get(j - 1) else { break };
@@ -981,7 +1030,7 @@ fn cents_certified(cents: i64, ratios: &[(f64, RatioKind)], rel: f64, floors: &m
     let mut lo_in = f64::INFINITY;
     let mut hi_out = f64::NEG_INFINITY;
     for (rank, &(r, k)) in order.get(..n)?.iter().enumerate() {
-        let m = margins.get(k).copied().unwrap_or(0.0);
+        let m = rm.get(k).map_or(0.0, |x| x.1);
         if rank < left {
             *floors.get_mut(k)? += 1;
             lo_in = lo_in.min(r - m);
@@ -1362,6 +1411,57 @@ mod tests {
             }
         }
         assert!(fast > 10_000, "the f64 path should decide most cases, decided {fast}");
+    }
+
+    /// The stage's pool amounts in integers equal the `Decimal` method's (floor of the kept
+    /// amount, quotas `D σ_q`, largest remainder by pool order) for every rounding unit, with
+    /// and without a reserve, for a few pools and for many (the sorting branch).
+    #[test]
+    fn pool_amounts_in_integers_equal_the_decimal_method() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let mut s = crate::synth::scenario(&crate::synth::SynthOptions {
+            cities: 2,
+            counties: 4,
+            seed: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut integer = 0;
+        for case in 0..3_000 {
+            s.rounding = [dec!(0.01), dec!(1), dec!(100), dec!(1000), dec!(0.001), dec!(50)][case % 6];
+            let st = &mut s.stages[0];
+            st.reserve = [dec!(0), dec!(0.02), dec!(0.035)][case % 3];
+            let nq = if case % 10 == 0 { 40 } else { rng.random_range(1..5usize) };
+            // shares summing exactly to 1, in hundredths or thousandths
+            let denom: u32 = if case % 2 == 0 { 100 } else { 1000 };
+            let mut left = denom;
+            let template = st.pools[0].clone();
+            st.pools = (0..nq)
+                .map(|q| {
+                    let k = if q + 1 == nq { left } else { rng.random_range(0..=left / 2) };
+                    left -= k;
+                    let mut p = template.clone();
+                    p.share = Decimal::from(k) / Decimal::from(denom);
+                    p
+                })
+                .collect();
+            let a_p = match rng.random_range(0..3u8) {
+                0 => Decimal::from(rng.random_range(0..100_000u64)),
+                1 => Decimal::new(rng.random_range(0..10_000_000_000i64), 2),
+                _ => Decimal::from(rng.random_range(0..10_000_000_000_000u64)),
+            };
+            let st = &s.stages[0];
+            let mut shares = PoolShares::new(&s, st);
+            let mut got = Vec::new();
+            let d = shares.split(&s, st, a_p, &mut got).unwrap();
+            let want_d = money::floor_to_multiple(a_p * (Decimal::ONE - st.reserve), s.rounding).unwrap();
+            let quotas: Vec<Decimal> = st.pools.iter().map(|q| want_d * q.share).collect();
+            let want = money::largest_remainder_indexed(want_d, &quotas, s.rounding).unwrap();
+            assert_eq!((d, &got), (want_d, &want), "case {case}: {a_p} by {:?}", s.rounding);
+            assert_eq!(got.iter().sum::<Decimal>(), d);
+            integer += usize::from(shares.unit.is_some());
+        }
+        assert!(integer >= 2_000, "the integer method ran {integer} times");
     }
 
     #[test]
