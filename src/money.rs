@@ -120,6 +120,7 @@ fn largest_remainder_by(
 /// is rounded down; the units left go one each to the largest remainders
 /// `(total × m_q) mod M` (all over the same `M`, so compared exactly), ties by position. The
 /// parts sum to `total`. `None` when `M = 0`, a weight is negative or a product overflows.
+#[cfg(test)]
 pub(crate) fn largest_remainder_weights(total: i64, weights: &[i128]) -> Option<Vec<i64>> {
     let (mut parts, mut rems) = (Vec::with_capacity(weights.len()), Vec::with_capacity(weights.len()));
     largest_remainder_weights_into(total, weights, &mut parts, &mut rems)?;

@@ -116,7 +116,7 @@ pub fn allocation_table(s: &Scenario, a: &Allocation) -> OutTable {
                 parent,
                 u.map(|u| u.level.clone()).unwrap_or_default(),
                 r.stage.to_string(),
-                r.kind.label().to_string(),
+                a.label(r).to_string(),
                 dec(r.amount),
                 share(r.share()),
             ];

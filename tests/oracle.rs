@@ -429,10 +429,7 @@ fn engine(files: &SynthFiles) -> Option<BTreeMap<Key, Q>> {
     let mut out = BTreeMap::new();
     for r in &a.rows {
         let id = s.hierarchy.unit(r.unit).unwrap().id.clone();
-        let label = match &r.kind {
-            RowKind::Pool(p) => p.to_string(),
-            k => k.label().to_string(),
-        };
+        let label = a.label(r).to_string();
         if r.kind == RowKind::Total
             && r.amount.is_zero()
             && !a

@@ -23,28 +23,20 @@ use crate::scenario::{Bound, Pool, Scenario, Stage, Transform};
 use rust_decimal::Decimal;
 
 /// What a row of the allocation is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Plain data (no reference-counted id), so that building and dropping the ~10,000 rows of a
+/// national allocation touches no counters; the pool's id is [`Allocation::pool_id`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowKind {
-    /// A recipient's amount from one pool (the pool id, shared by the pool's rows).
-    Pool(std::sync::Arc<str>),
+    /// A recipient's amount from one pool: the pool's index in its stage (its id is
+    /// [`Allocation::pool_id`], the row's `pool` column [`Allocation::label`]).
+    Pool(usize),
     /// A recipient's total for the stage.
     Total,
     /// What an allocating unit withheld.
     Reserve,
     /// What an allocating unit kept because it has no units at the stage's level.
     Retained,
-}
-
-impl RowKind {
-    /// The `pool` column of `allocation.csv`.
-    pub fn label(&self) -> &str {
-        match self {
-            RowKind::Pool(id) => id,
-            RowKind::Total => "total",
-            RowKind::Reserve => "reserve",
-            RowKind::Retained => "retained",
-        }
-    }
 }
 
 /// One row of `allocation.csv`.
@@ -184,6 +176,8 @@ pub struct PoolWorking {
 pub struct Allocation {
     /// Factor columns in order of first appearance across stages and pools.
     pub factor_columns: Vec<String>,
+    /// Per stage, its pools' ids in the scenario's order ([`RowKind::Pool`] indexes them).
+    pub pool_ids: Vec<Vec<String>>,
     /// Rows in output order: per stage, pool rows (pool order, then allocating unit and
     /// recipient by id), then total rows, then reserve and retained rows.
     pub rows: Vec<AllocationRow>,
@@ -207,6 +201,26 @@ impl Allocation {
         let n = self.factor_columns.len();
         let cents = self.contrib_cents.get(r.contrib_at..r.contrib_at + n).unwrap_or(&[]);
         cents.iter().map(|&c| from_cents(c)).collect()
+    }
+
+    /// The id of pool `pool` (index in its stage) of 1-based stage `stage` (`""` if there is
+    /// no such pool).
+    pub fn pool_id(&self, stage: usize, pool: usize) -> &str {
+        self.pool_ids
+            .get(stage.wrapping_sub(1))
+            .and_then(|ids| ids.get(pool))
+            .map_or("", String::as_str)
+    }
+
+    /// The `pool` column of `allocation.csv` for a row: its pool's id, `total`, `reserve` or
+    /// `retained`.
+    pub fn label(&self, r: &AllocationRow) -> &str {
+        match r.kind {
+            RowKind::Pool(q) => self.pool_id(r.stage, q),
+            RowKind::Total => "total",
+            RowKind::Reserve => "reserve",
+            RowKind::Retained => "retained",
+        }
     }
 
     /// What each unit received in the last stage (`None` if not a recipient).
@@ -291,6 +305,7 @@ pub fn allocate(s: &Scenario) -> Result<Allocation, InputErrors> {
     errs.0.dedup();
     errs.into_result(Allocation {
         factor_columns,
+        pool_ids: s.stages.iter().map(|st| st.pools.iter().map(|p| p.id.clone()).collect()).collect(),
         rows: out.rows,
         contrib_cents: out.contrib,
         splits: out.splits,
@@ -450,7 +465,6 @@ fn run_stage(
             pool,
             cols: fast::PoolCols::new(s, pool),
             fcol: pool.factors.iter().map(|f| cols.iter().position(|c| c == &f.column)).collect(),
-            id: std::sync::Arc::from(pool.id.as_str()),
             tot_at,
         };
         for (ai, (&p, plan)) in allocators.iter().zip(plans.iter()).enumerate() {
@@ -612,7 +626,6 @@ struct PoolCtx<'a> {
     cols: fast::PoolCols<'a>,
     /// Position of each of the pool's factors among the allocation's factor columns.
     fcol: Vec<Option<usize>>,
-    id: std::sync::Arc<str>,
     /// Where the stage's total rows' contributions start.
     tot_at: usize,
 }
@@ -718,7 +731,7 @@ fn split_pool_rows(
             unit: u,
             from: p,
             stage: stage_no,
-            kind: RowKind::Pool(pc.id.clone()),
+            kind: RowKind::Pool(qi),
             amount: amt,
             of: amount,
             contrib_at: at,
@@ -1559,7 +1572,7 @@ mod fast_path_tests {
                     let row = a
                         .rows
                         .iter()
-                        .find(|r| r.unit == u && r.stage == sp.stage && r.kind.label() == pool.id)
+                        .find(|r| r.unit == u && r.stage == sp.stage && a.label(r) == pool.id)
                         .unwrap();
                     let want = contributions_exact(&terms[j * nf..(j + 1) * nf], w.base[j], w.amounts[j]).unwrap();
                     let got = a.contrib(row);

@@ -23,7 +23,7 @@
 //! neither passed on nor reserved (positive) or more passed on than received (negative).
 
 use super::AuditConfig;
-use crate::alloc::{Allocation, RowKind};
+use crate::alloc::{Allocation, AllocationRow, RowKind};
 use crate::error::{InputErrors, Location};
 use crate::money;
 use crate::scenario::Scenario;
@@ -232,12 +232,11 @@ pub fn read_actual(t: &Table, s: &Scenario) -> Result<Vec<ActualRow>, InputError
     errs.into_result(out)
 }
 
-fn label(kind: &RowKind) -> Option<&str> {
-    match kind {
-        RowKind::Pool(id) => Some(&**id),
-        RowKind::Total => Some("total"),
-        RowKind::Reserve => Some("reserve"),
+/// The `pool` label an actual row names for this formula row (retained rows have none).
+fn label<'a>(alloc: &'a Allocation, r: &AllocationRow) -> Option<&'a str> {
+    match r.kind {
         RowKind::Retained => None,
+        _ => Some(alloc.label(r)),
     }
 }
 
@@ -253,7 +252,7 @@ pub fn recompute(
     let h = &s.hierarchy;
     let mut formula: HashMap<(usize, usize, &str), Decimal> = HashMap::new();
     for r in &alloc.rows {
-        if let Some(l) = label(&r.kind) {
+        if let Some(l) = label(alloc, r) {
             formula.insert((r.unit, r.stage, l), r.amount);
         }
     }
@@ -307,7 +306,7 @@ pub fn recompute(
         .collect();
     let mut missing: Vec<(usize, usize, String)> = Vec::new();
     for r in &alloc.rows {
-        let Some(l) = label(&r.kind) else { continue };
+        let Some(l) = label(alloc, r) else { continue };
         if covered.contains(&(r.stage, l.to_string())) && !seen.contains_key(&(r.unit, r.stage, l.to_string())) {
             missing.push((r.unit, r.stage, l.to_string()));
         }

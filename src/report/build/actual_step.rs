@@ -92,8 +92,8 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<StepOutput, InputErrors> {
     let mut totals: BTreeMap<usize, Decimal> = BTreeMap::new();
     for r in alloc.rows.iter().filter(|r| r.stage == stage) {
         match &r.kind {
-            RowKind::Pool(p) => {
-                let e = by_pool.entry((r.unit, p.to_string())).or_default();
+            RowKind::Pool(q) => {
+                let e = by_pool.entry((r.unit, alloc.pool_id(r.stage, *q).to_string())).or_default();
                 *e = e.saturating_add(r.amount);
             }
             RowKind::Total if !r.amount.is_zero() => {

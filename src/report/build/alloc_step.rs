@@ -64,8 +64,8 @@ pub(super) fn stage_views(s: &Scenario, a: &Allocation) -> Vec<StageView> {
         };
         for r in a.rows.iter().filter(|r| r.stage == stage) {
             match &r.kind {
-                RowKind::Pool(id) => {
-                    let e = by_pool.entry((r.unit, &**id)).or_default();
+                RowKind::Pool(q) => {
+                    let e = by_pool.entry((r.unit, a.pool_id(r.stage, *q))).or_default();
                     *e = e.saturating_add(r.amount);
                 }
                 RowKind::Total => {
