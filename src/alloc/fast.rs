@@ -263,7 +263,9 @@ fn round_certified(
     order.extend(quotas.iter().enumerate().map(|(i, q)| (q.rem, q.rem18, rank(i), i)));
     // the `left` first in (remainder ↓, exact remainder ↓, id ↑) order: only the set matters
     if left < n {
-        order.select_nth_unstable_by(left, |x, y| y.0.total_cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.cmp(&y.2)));
+        if !sort_small(order) {
+            order.select_nth_unstable_by(left, |x, y| y.0.total_cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.cmp(&y.2)));
+        }
         // every pair (chosen, not chosen) with an inexact member must be apart by more than
         // both errors; exact pairs were ordered exactly (remainder at 18 places, then id)
         const EXACT_IMAGE: f64 = 1e-15; // error of an exact remainder's f64 image
@@ -318,6 +320,45 @@ fn round_certified(
         *out.get_mut(x.3)? += 1;
     }
     Some(())
+}
+
+/// Sorts a small pool's `(remainder, exact remainder, id rank, position)` entries into
+/// (remainder ↓, exact remainder ↓, id rank ↑) order, the order [`round_certified`] selects
+/// in, by counting for each entry the entries before it — branch-free on one 128-bit key per
+/// entry (the remainder's bits inverted, a remainder ≥ 0 ordering as its bits; the exact
+/// remainder, below 2⁶⁰, inverted; the position), where a selection comparing random
+/// remainders one by one mispredicts. The key orders by position for the id rank, so it
+/// applies only when the ranks increase with the positions (recipients come in id order);
+/// `false`, and nothing changed, when it does not apply: more than 16 entries, a negative
+/// (also `-0.0`) or not-a-number remainder, an exact remainder out of range, ranks out of order.
+fn sort_small(order: &mut [(f64, i64, u32, usize)]) -> bool {
+    const N: usize = 16;
+    if order.len() > N {
+        return false;
+    }
+    let mut keys = [u128::MAX; N];
+    let mut prev_rank: Option<u32> = None;
+    for (pos, (&(rem, rem18, rank, _), key)) in order.iter().zip(keys.iter_mut()).enumerate() {
+        if !(rem >= 0.0) || rem.is_sign_negative() || !(0..(1i64 << 60)).contains(&rem18) || prev_rank.is_some_and(|p| p >= rank) {
+            return false;
+        }
+        prev_rank = Some(rank);
+        let exact = !(rem18 as u64) & ((1u64 << 60) - 1);
+        *key = (u128::from(!rem.to_bits()) << 64) | (u128::from(exact) << 4) | pos as u128;
+    }
+    let keys = keys.get(..order.len()).unwrap_or(&[]);
+    let mut sorted = [(0f64, 0i64, 0u32, 0usize); N];
+    for (&key, &entry) in keys.iter().zip(order.iter()) {
+        // the keys differ (positions), so a key's place is the number of smaller ones
+        let place: usize = keys.iter().map(|&other| usize::from(other < key)).sum();
+        if let Some(slot) = sorted.get_mut(place) {
+            *slot = entry;
+        }
+    }
+    for (o, &x) in order.iter_mut().zip(sorted.iter()) {
+        *o = x;
+    }
+    true
 }
 
 /// `2⁵⁰`: pool amounts and quotas in rounding units stay below this, so that they and their
@@ -781,6 +822,45 @@ mod tests {
         }
         assert!(cases > 500, "{cases} feasible cases");
         assert!(settled * 10 >= cases * 9, "the iteration settled on {settled} of {cases}");
+    }
+
+    /// The branch-free sort of a small pool gives the comparator's order, and declines what
+    /// it cannot order.
+    #[test]
+    fn small_pools_sort_in_the_selection_order() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9);
+        let by = |x: &(f64, i64, u32, usize), y: &(f64, i64, u32, usize)| y.0.total_cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.cmp(&y.2));
+        for _ in 0..5_000 {
+            let n = rng.random_range(1..=16usize);
+            let mut rank = 0u32;
+            let mut order: Vec<(f64, i64, u32, usize)> = (0..n)
+                .map(|i| {
+                    rank += rng.random_range(1..4u32);
+                    // few distinct remainders, so ties on the remainder and on both happen
+                    let rem18 = [0i64, 250_000_000_000_000_000, 500_000_000_000_000_000, 999_999_999_999_999_999]
+                        [rng.random_range(0..4usize)]
+                        + rng.random_range(0..2i64);
+                    let rem = if rng.random_range(0..3u8) == 0 {
+                        rng.random_range(0.0..1.0f64)
+                    } else {
+                        rem18 as f64 * 1e-18
+                    };
+                    (rem, rem18, rank, i)
+                })
+                .collect();
+            let mut want = order.clone();
+            want.sort_by(by);
+            assert!(sort_small(&mut order));
+            assert_eq!(order, want);
+        }
+        // out of id order, too many, negative: declined and untouched
+        let mut o = vec![(0.5, 5, 2u32, 0usize), (0.7, 7, 1, 1)];
+        assert!(!sort_small(&mut o));
+        assert_eq!(o, vec![(0.5, 5, 2u32, 0usize), (0.7, 7, 1, 1)]);
+        assert!(!sort_small(&mut vec![(0.5, 5, 0u32, 0usize); 17]));
+        assert!(!sort_small(&mut [(-0.5, 5, 0u32, 0usize)]));
+        assert!(!sort_small(&mut [(0.5, 5, 0u32, 0usize), (-0.0, 5, 1, 1)]));
     }
 
     #[test]

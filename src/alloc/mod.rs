@@ -1020,30 +1020,23 @@ fn give_left_cents(left: i64, rm: &[(f64, f64)], floors: &mut [i64; MAX_TERMS]) 
     if left == 0 {
         return Some(());
     }
-    // the `left` largest remainders get a cent (ties by position): a handful of terms, so an
-    // insertion sort of (remainder, position), stable, beats both a general sort and counting
-    // ranks (whose comparisons of random remainders mispredict)
-    let mut order = [(0f64, 0usize); MAX_TERMS];
-    for (k, &(r, _)) in rm.iter().enumerate() {
-        let mut j = k;
-        while j > 0 {
-            let Some(&prev) = order.get(j - 1) else { break };
-            if prev.0 >= r {
-                break;
-            }
-            if let Some(x) = order.get_mut(j) {
-                *x = prev;
-            }
-            j -= 1;
-        }
-        if let Some(x) = order.get_mut(j) {
-            *x = (r, k);
-        }
+    // which `left` remainders get a cent is proposed by ranking one integer key per term —
+    // the remainder's bits inverted (a remainder ≥ 0 orders as its bits), so the largest come
+    // first, with the position in the lowest 4 bits, so ties go by position — counted
+    // branch-free, where sorting random remainders mispredicts. The proposal is then
+    // certified below: every chosen remainder must exceed every other by more than both
+    // margins, so the set is the exact one whatever the 4 borrowed bits did (remainders that
+    // close are never certified across the cut, and exact ties have no margin to pass it).
+    let mut keys = [u64::MAX; MAX_TERMS];
+    for ((k, &(r, _)), key) in rm.iter().enumerate().zip(keys.iter_mut()) {
+        *key = (!r.to_bits() & !0xF) | k as u64;
     }
+    let keys = keys.get(..n)?;
     let mut lo_in = f64::INFINITY;
     let mut hi_out = f64::NEG_INFINITY;
-    for (rank, &(r, k)) in order.get(..n)?.iter().enumerate() {
-        let m = rm.get(k).map_or(0.0, |x| x.1);
+    for ((k, &key), &(r, m)) in keys.iter().enumerate().zip(rm) {
+        // the keys differ (positions), so a key's rank is the number of smaller ones
+        let rank: usize = keys.iter().map(|&other| usize::from(other < key)).sum();
         if rank < left {
             *floors.get_mut(k)? += 1;
             lo_in = lo_in.min(r - m);
