@@ -154,7 +154,9 @@ fn generate(o: &SynthOptions, data_extra: &str) -> Generated {
             let fiscal_pc = (1_500.0 * (-0.5 * z).exp() * noise(&mut rng, 0.3)).clamp(100.0, 20_000.0);
             let gdp_pc = (40_000.0 * (-0.4 * z).exp() * noise(&mut rng, 0.2)).clamp(5_000.0, 200_000.0);
             let exit_task = (poor_pop as f64 * rng.random_range(0.2..0.4)).round() as u64;
-            let relocation = (poor_pop as f64 * rng.random_range(0.0..0.1)).round() as u64;
+            // at least one relocated person in the first county of each city, so that no
+            // city's counties all have none (a factor summing to zero is an input error)
+            let relocation = ((poor_pop as f64 * rng.random_range(0.0..0.1)).round() as u64).max(u64::from(j == 0));
             let perf = 60.0 + 40.0 * rng.random::<f64>();
             let deep = z > 1.3;
             // the first county of each city is a poverty county, so no eligible set is empty
