@@ -103,7 +103,7 @@ proptest! {
         let g = SynthFiles { factors_csv: scaled, ..f.clone() };
         let amounts = |f: &SynthFiles| {
             let s = scenario_from_files(f).unwrap();
-            allocate(&s).unwrap().rows.iter().map(|r| (r.unit, r.stage, r.kind.clone(), r.amount)).collect::<Vec<_>>()
+            allocate(&s).unwrap().rows.iter().map(|r| (r.unit, r.stage, r.kind, r.amount)).collect::<Vec<_>>()
         };
         prop_assert_eq!(amounts(&f), amounts(&g));
     }

@@ -1024,9 +1024,12 @@ fn give_left_cents(left: i64, rm: &[(f64, f64)], floors: &mut [i64; MAX_TERMS]) 
     // the remainder's bits inverted (a remainder ≥ 0 orders as its bits), so the largest come
     // first, with the position in the lowest 4 bits, so ties go by position — counted
     // branch-free, where sorting random remainders mispredicts. The proposal is then
-    // certified below: every chosen remainder must exceed every other by more than both
-    // margins, so the set is the exact one whatever the 4 borrowed bits did (remainders that
-    // close are never certified across the cut, and exact ties have no margin to pass it).
+    // certified below: every chosen remainder must exceed every unchosen one by more than
+    // both margins. Had the 4 borrowed bits put a term i before a term j with r_j > r_i (they
+    // can only within 16 units in the last place), i would be chosen and j not, and
+    // r_i − m_i > r_j + m_j would fail; so a certified set is the exact one. With the callers'
+    // margins (≥ 8 × 10⁻¹⁵, over 4 times 16 ulps) the exact order could not have certified
+    // such a pair either, so the answers are those of a true sort.
     let mut keys = [u64::MAX; MAX_TERMS];
     for ((k, &(r, _)), key) in rm.iter().enumerate().zip(keys.iter_mut()) {
         *key = (!r.to_bits() & !0xF) | k as u64;
