@@ -941,20 +941,27 @@ fn contributions_from_f64(terms: &[f64], b: f64, ratio_err: f64, cents: i64, flo
             (*f, *x) = (0, (0.0, 0.0));
             continue;
         }
-        let q = a * (t / b);
-        if !(q >= 0.0 && q <= a) {
-            return None;
-        }
-        // q ≥ 0 and below 2^53: truncation is the floor
-        let fl = q as i64;
-        let rem = q - fl as f64;
-        if rem <= margin || rem >= 1.0 - margin {
-            return None;
-        }
+        let (fl, rem) = certified_floor(a * (t / b), a, margin)?;
         (*f, *x) = (fl, (rem, margin));
         floor_sum += fl;
     }
     give_left_cents(cents - floor_sum, rm.get(..n)?, floors)
+}
+
+/// The whole cents `⌊q⌋` and the remainder `q − ⌊q⌋` of a quota `q` of an amount of `a`
+/// cents (`a < 2⁵³`) known within `margin`; `None` when `q` is outside `[0, a]` or its
+/// remainder lies within the margin of 0 or 1 (the floor is then not certain).
+fn certified_floor(q: f64, a: f64, margin: f64) -> Option<(i64, f64)> {
+    if !(q >= 0.0 && q <= a) {
+        return None;
+    }
+    // q ≥ 0 and below 2^53: truncation is the floor
+    let fl = q as i64;
+    let rem = q - fl as f64;
+    if rem <= margin || rem >= 1.0 - margin {
+        return None;
+    }
+    Some((fl, rem))
 }
 
 /// Most factors in a pool whose contributions the `f64` path decides (more go to the
@@ -989,16 +996,7 @@ fn cents_certified(cents: i64, ratios: &[(f64, RatioKind)], rel: f64, floors: &m
             RatioKind::Zero => (0i64, 0.0, 0.0),
             RatioKind::Whole => (cents, 0.0, 0.0),
             RatioKind::Approx => {
-                let q = a * r;
-                if !(q >= 0.0 && q <= a) {
-                    return None;
-                }
-                // q ≥ 0 and below 2^53: truncation is the floor
-                let fl = q as i64;
-                let rem = q - fl as f64;
-                if rem <= margin || rem >= 1.0 - margin {
-                    return None;
-                }
+                let (fl, rem) = certified_floor(a * r, a, margin)?;
                 (fl, rem, margin)
             }
         };
