@@ -485,7 +485,8 @@ fn run_stage(
     }
     let mut got: Vec<Option<Decimal>> = vec![None; n];
     let mut stage_out = Decimal::ZERO;
-    let unit = money::UnitPow10::of(s.rounding);
+    // the unit the certified splits counted the totals in
+    let unit = pool_shares.unit;
     for (ai, (&p, plan)) in allocators.iter().zip(plans.iter()).enumerate() {
         let Plan::Split { distributable, .. } = *plan else { continue };
         let (lo, hi) = (rec_start.get(ai).copied().unwrap_or(0), rec_start.get(ai + 1).copied().unwrap_or(0));
