@@ -115,11 +115,7 @@ fn largest_remainder_by(
     Ok(floors)
 }
 
-/// Largest remainder on exact rational quotas: `total` whole units split in proportion to the
-/// non-negative integer `weights` `m_q`, quota `total × m_q / M` with `M = Σ m_q`. Every quota
-/// is rounded down; the units left go one each to the largest remainders
-/// `(total × m_q) mod M` (all over the same `M`, so compared exactly), ties by position. The
-/// parts sum to `total`. `None` when `M = 0`, a weight is negative or a product overflows.
+/// [`largest_remainder_weights_into`] into new vectors (for the tests).
 #[cfg(test)]
 pub(crate) fn largest_remainder_weights(total: i64, weights: &[i128]) -> Option<Vec<i64>> {
     let (mut parts, mut rems) = (Vec::with_capacity(weights.len()), Vec::with_capacity(weights.len()));
@@ -127,8 +123,14 @@ pub(crate) fn largest_remainder_weights(total: i64, weights: &[i128]) -> Option<
     Some(parts)
 }
 
-/// [`largest_remainder_weights`] into reused vectors: the parts go to `parts` (cleared
-/// first); `rems` is working space.
+/// Largest remainder on exact rational quotas: `total` whole units split in proportion to the
+/// non-negative integer `weights` `m_q`, quota `total × m_q / M` with `M = Σ m_q`. Every quota
+/// is rounded down; the units left go one each to the largest remainders
+/// `(total × m_q) mod M` (all over the same `M`, so compared exactly), ties by position. The
+/// parts sum to `total`. `None` when `M = 0`, a weight is negative or a product overflows.
+///
+/// The parts go to `parts` (cleared first); `rems` is working space, so that a caller
+/// splitting many amounts reuses both.
 pub(crate) fn largest_remainder_weights_into(total: i64, weights: &[i128], parts: &mut Vec<i64>, rems: &mut Vec<i128>) -> Option<()> {
     let m: i128 = weights
         .iter()

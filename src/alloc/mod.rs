@@ -918,6 +918,10 @@ fn amount_cents(amount: Decimal) -> Option<i64> {
 /// and base share `b_i` whose ratios are known within the relative error `ratio_err` (see
 /// [`fast`]): the same parts as [`contributions_exact`] on the exact terms when the decision
 /// is certain, else `None`.
+///
+/// It does [`cents_certified`]'s work on the terms directly (the floors by
+/// [`certified_floor`], the cents left by [`give_left_cents`]) instead of building its ratio
+/// array: delegating measured 0.57 M more instructions per national allocation (+5 %).
 fn contributions_from_f64(terms: &[f64], b: f64, ratio_err: f64, cents: i64, floors: &mut [i64; MAX_TERMS]) -> Option<()> {
     let n = terms.len();
     if b.is_nan() || b <= 0.0 || n > MAX_TERMS || !(1..(1i64 << 53)).contains(&cents) {
