@@ -247,7 +247,8 @@ impl FactorTable {
     }
 
     /// A parsed column as `f64` by unit index (NaN where empty), each value within 1.5 units
-    /// in the last place of the exact decimal ([`crate::alloc::dec_f64`]).
+    /// in the last place of the exact decimal (the allocation engine's `dec_f64`: mantissa and
+    /// power of ten each rounded once, then one division).
     pub fn column_f64(&self, name: &str) -> Option<&[f64]> {
         self.numeric_f64.get(name).map(Vec::as_slice)
     }
