@@ -5,7 +5,7 @@
 //! `f(λ) = Σ clamp(λ aᵢ)` at every breakpoint (no incremental sweep), and rounds by largest
 //! remainder with exact remainders. Random scenarios: one or two stages, several pools,
 //! every transform, eligibility flags, adjustment coefficients, floors (amount or column),
-//! caps (share or column), reserves, rounding to 0.01, 1 and 100.
+//! caps (share or column), reserves, rounding to 0.01, 1, 10, 100 and 50 (not a power of ten).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use fundsim::alloc::{allocate, RowKind};
@@ -340,7 +340,9 @@ fn random_files(seed: u64) -> SynthFiles {
             row(&kid, &mut rng, flag);
         }
     }
-    let rounding = ["1", "100", "0.01", "10"][rng.random_range(0..4usize)];
+    // 50 is not a power of ten: the engine's certified path stands aside and the Decimal path
+    // decides every pool and every stage total
+    let rounding = ["1", "100", "0.01", "10", "50"][rng.random_range(0..5usize)];
     let total = rng.random_range(1_000_000..900_000_000u64);
     let mut toml = format!("[scenario]\nname = \"oracle-{seed}\"\nrounding = \"{rounding}\"\n\n");
     let pool_text = |rng: &mut Xoshiro256PlusPlus, bounded: bool| -> String {
